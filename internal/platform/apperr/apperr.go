@@ -1,0 +1,156 @@
+// Package apperr is the closed set of error kinds that the domain returns and the edge
+// (HTTP, CLI) maps to statuses and exit codes. It knows nothing of HTTP.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/kefu-cn/kefu/internal/platform/i18n"
+)
+
+// Kind classifies an error for the edge.
+type Kind int
+
+// The kinds. Internal is everything else: a fault of ours, logged and never leaked.
+const (
+	Internal Kind = iota
+	Malformed
+	Invalid
+	NotFound
+	Forbidden
+	Unauthenticated
+	Conflict
+	TooLarge
+	RateLimited
+)
+
+var codes = map[Kind]string{
+	Internal:        "internal",
+	Malformed:       "malformed_request",
+	Invalid:         "validation_failed",
+	NotFound:        "not_found",
+	Forbidden:       "forbidden",
+	Unauthenticated: "unauthenticated",
+	Conflict:        "conflict",
+	TooLarge:        "too_large",
+	RateLimited:     "rate_limited",
+}
+
+// Error is a classified error with a translatable message and optional field errors.
+type Error struct {
+	Kind   Kind
+	Code   string              // machine code; defaults to the kind's code
+	Msg    i18n.Msg            // human message
+	Fields map[string]i18n.Msg // field name -> problem, for Invalid
+	Extra  map[string]any      // extra JSON members of the error body (e.g. existing_id)
+	Err    error               // cause, never shown
+}
+
+func (e *Error) Error() string {
+	s := e.code()
+	if e.Msg.Key != "" {
+		s += ": " + e.Msg.Key
+	}
+	if len(e.Fields) > 0 {
+		names := make([]string, 0, len(e.Fields))
+		for k := range e.Fields {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		s += fmt.Sprintf(" %v", names)
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) code() string {
+	if e.Code != "" {
+		return e.Code
+	}
+	return codes[e.Kind]
+}
+
+// CodeOf returns the machine code of err.
+func CodeOf(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.code()
+	}
+	return codes[Internal]
+}
+
+// KindOf returns the kind of err; Internal for unclassified errors.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return Internal
+}
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// New builds an error of kind with a message key and arguments.
+func New(kind Kind, key string, kv ...any) *Error {
+	return &Error{Kind: kind, Msg: i18n.M(key, kv...)}
+}
+
+// WithCode sets the machine code.
+func (e *Error) WithCode(code string) *Error { e.Code = code; return e }
+
+// WithCause records the underlying cause.
+func (e *Error) WithCause(err error) *Error { e.Err = err; return e }
+
+// With adds an extra member to the error body.
+func (e *Error) With(k string, v any) *Error {
+	if e.Extra == nil {
+		e.Extra = map[string]any{}
+	}
+	e.Extra[k] = v
+	return e
+}
+
+// NotFoundf is a not-found error naming the kind of thing (a catalog key).
+func NotFoundf(thingKey string) *Error {
+	return New(NotFound, "error.not_found", "thing", i18n.M(thingKey))
+}
+
+// ForbiddenErr is the standard permission error.
+func ForbiddenErr() *Error { return New(Forbidden, "error.forbidden") }
+
+// Unauth is the standard authentication error.
+func Unauth() *Error { return New(Unauthenticated, "error.unauthenticated") }
+
+// Fields collects field errors for one validation pass.
+type Fields map[string]i18n.Msg
+
+// Add records a problem with field (the first problem per field wins).
+func (f Fields) Add(field, key string, kv ...any) {
+	if _, ok := f[field]; !ok {
+		f[field] = i18n.M(key, kv...)
+	}
+}
+
+// Err returns an Invalid error if any field failed, else nil.
+func (f Fields) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &Error{Kind: Invalid, Msg: i18n.M("error.validation_failed"), Fields: map[string]i18n.Msg(f)}
+}
+
+// InvalidField is a one-field validation error.
+func InvalidField(field, key string, kv ...any) *Error {
+	return &Error{Kind: Invalid, Msg: i18n.M("error.validation_failed"), Fields: map[string]i18n.Msg{field: i18n.M(key, kv...)}}
+}
