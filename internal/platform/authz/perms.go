@@ -1,0 +1,69 @@
+package authz
+
+// Permission describes one permission for the role editor; its label is the i18n key
+// "perm.<name>".
+type Permission struct {
+	Name       string
+	Capability string
+}
+
+// Catalog is every permission Kefu checks. Capabilities append theirs here so the role
+// editor can offer them; a test checks each has a label in every language.
+var Catalog = []Permission{
+	{"staff:read", "org"},
+	{"staff:manage", "org"},
+	{"dept:read", "org"},
+	{"dept:manage", "org"},
+	{"role:read", "org"},
+	{"role:manage", "org"},
+	{"token:manage", "org"},
+	{"settings:manage", "org"},
+	{"audit:read", "audit"},
+	{"customer:read", "customer"},
+	{"customer:write", "customer"},
+	{"customer:reveal", "customer"},
+	{"customer:force_duplicate", "customer"},
+	{"customer:export", "customer"},
+	{"customer:export_clear", "customer"},
+	{"customer:import", "customer"},
+	{"customer:merge", "customer"},
+	{"customer:rules", "customer"},
+	{"territory:manage", "customer"},
+}
+
+// Known reports whether name is a permission in the catalog (or "*").
+func Known(name string) bool {
+	if name == All {
+		return true
+	}
+	for _, p := range Catalog {
+		if p.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// RoleDef is a built-in role seeded into the roles table (SPEC §1).
+type RoleDef struct {
+	Code  string
+	Scope Scope
+	Perms []string
+}
+
+// BuiltinRoles are the SPEC §1 defaults. Admins can edit them afterwards; seeding only
+// inserts roles that do not exist yet. Later capabilities add their permissions here.
+var BuiltinRoles = []RoleDef{
+	{Code: "admin", Scope: ScopeAll, Perms: []string{All}},
+	{Code: "director", Scope: ScopeAll, Perms: []string{"staff:read", "dept:read", "role:read", "audit:read",
+		"customer:read", "customer:write", "customer:reveal", "customer:export", "customer:force_duplicate",
+		"customer:merge", "customer:rules", "territory:manage", "customer:import"}},
+	{Code: "supervisor", Scope: ScopeDept, Perms: []string{"staff:read", "dept:read", "role:read",
+		"customer:read", "customer:write", "customer:reveal", "customer:force_duplicate", "customer:export",
+		"customer:import"}},
+	{Code: "agent", Scope: ScopeTeam, Perms: []string{"dept:read", "customer:read", "customer:write"}},
+	{Code: "qa", Scope: ScopeAll, Perms: []string{"dept:read", "customer:read"}},
+	{Code: "archivist", Scope: ScopeAll, Perms: []string{"dept:read", "audit:read", "customer:read", "customer:export",
+		"customer:merge"}},
+	{Code: "sales", Scope: ScopeOwn, Perms: []string{"dept:read", "customer:read", "customer:write"}},
+}

@@ -1,0 +1,108 @@
+// Package httpx is the HTTP platform: middleware, JSON in and out, the SPEC error body,
+// cursor pagination and route tables with a permission beside each route.
+package httpx
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/kefu-cn/kefu/internal/platform/apperr"
+	"github.com/kefu-cn/kefu/internal/platform/i18n"
+)
+
+// ErrorBody is the SPEC §3.2 error envelope.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail is the inside of ErrorBody.
+type ErrorDetail struct {
+	Code      string            `json:"code"`
+	Message   string            `json:"message"`
+	Fields    map[string]string `json:"fields,omitempty"`
+	RequestID string            `json:"request_id,omitempty"`
+	Extra     map[string]any    `json:"-"`
+}
+
+// Status maps an error kind to its HTTP status: the one place that does so.
+func Status(k apperr.Kind) int {
+	switch k {
+	case apperr.Malformed:
+		return http.StatusBadRequest
+	case apperr.Invalid:
+		return http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case apperr.RateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// Describe translates err into the language of ctx: status and body. Internal errors
+// are logged with the request id and replaced by a generic message.
+func Describe(ctx context.Context, err error) (int, ErrorBody) {
+	cat := CatalogFrom(ctx)
+	lang := i18n.Lang(ctx)
+	rid := RequestID(ctx)
+	e, ok := apperr.As(err)
+	if !ok || e.Kind == apperr.Internal {
+		if !errors.Is(err, context.Canceled) {
+			Logger(ctx).ErrorContext(ctx, "request failed", slog.String("err", err.Error()))
+		}
+		return http.StatusInternalServerError, ErrorBody{Error: ErrorDetail{
+			Code:      apperr.CodeOf(err),
+			Message:   cat.T(lang, "error.internal", map[string]any{"request_id": rid}),
+			RequestID: rid,
+		}}
+	}
+	body := ErrorBody{Error: ErrorDetail{Code: apperr.CodeOf(e), RequestID: rid, Extra: e.Extra}}
+	key := e.Msg
+	if key.Key == "" {
+		key = i18n.M("error." + apperr.CodeOf(e))
+	}
+	body.Error.Message = cat.Msg(lang, key)
+	if len(e.Fields) > 0 {
+		body.Error.Fields = make(map[string]string, len(e.Fields))
+		for f, m := range e.Fields {
+			body.Error.Fields[f] = cat.Msg(lang, m)
+		}
+	}
+	return Status(e.Kind), body
+}
+
+// Error writes err as the SPEC JSON error body.
+func Error(w http.ResponseWriter, r *http.Request, err error) {
+	status, body := Describe(r.Context(), err)
+	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "60")
+	}
+	JSON(w, status, errorJSON(body))
+}
+
+// errorJSON flattens Extra into the error object.
+func errorJSON(b ErrorBody) map[string]any {
+	inner := map[string]any{"code": b.Error.Code, "message": b.Error.Message}
+	if len(b.Error.Fields) > 0 {
+		inner["fields"] = b.Error.Fields
+	}
+	if b.Error.RequestID != "" {
+		inner["request_id"] = b.Error.RequestID
+	}
+	for k, v := range b.Error.Extra {
+		if _, taken := inner[k]; !taken {
+			inner[k] = v
+		}
+	}
+	return map[string]any{"error": inner}
+}

@@ -1,0 +1,158 @@
+package httpx
+
+import (
+	"crypto/subtle"
+	"net/http"
+	"net/url"
+
+	"github.com/kefu-cn/kefu/internal/platform/apperr"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
+)
+
+// Access says who may reach a route.
+type Access int
+
+// Access levels.
+const (
+	// Authenticated staff (with Perm when set). The default.
+	Staff Access = iota
+	// Public routes need no sign-in (health checks, sign-in page, survey links).
+	Public
+)
+
+// Route is one line of a capability's route table.
+type Route struct {
+	Method  string
+	Path    string
+	Perm    string // permission the actor needs; "" = any signed-in staff member
+	Access  Access
+	Page    bool // HTML page: errors render as pages, sign-in redirects instead of 401
+	Handler http.HandlerFunc
+	// MaxBody, when > 0, is the largest request body the route accepts instead of the
+	// global limit (file uploads); it takes effect through Router.BodyLimit.
+	MaxBody int64
+}
+
+// Pattern is the ServeMux pattern of the route.
+func (rt Route) Pattern() string { return rt.Method + " " + rt.Path }
+
+// Router mounts route tables on a ServeMux and enforces access, permission and CSRF
+// uniformly, so a handler never forgets a check.
+type Router struct {
+	Mux *http.ServeMux
+	// PageError renders an error as an HTML page (set by the web layer).
+	PageError func(w http.ResponseWriter, r *http.Request, err error)
+	// SignInURL is where page routes send anonymous visitors.
+	SignInURL string
+	routes    []Route
+	// bodyLimits maps the patterns of routes with their own MaxBody to it.
+	bodyLimits map[string]int64
+}
+
+// NewRouter returns an empty router.
+func NewRouter() *Router {
+	return &Router{Mux: http.NewServeMux(), SignInURL: "/login"}
+}
+
+// Mount registers routes.
+func (rt *Router) Mount(routes ...Route) {
+	for _, r := range routes {
+		rt.routes = append(rt.routes, r)
+		rt.Mux.Handle(r.Pattern(), rt.guard(r))
+		if r.MaxBody > 0 {
+			if rt.bodyLimits == nil {
+				rt.bodyLimits = map[string]int64{}
+			}
+			rt.bodyLimits[r.Pattern()] = r.MaxBody
+		}
+	}
+}
+
+// BodyLimit is the BodyLimit middleware with n as the default and each route's own
+// MaxBody where it has one (found by the mux pattern the request will be routed to;
+// only requests that may carry a body are looked up). Mount every route first.
+func (rt *Router) BodyLimit(n int64) Middleware {
+	return func(next http.Handler) http.Handler {
+		def := BodyLimit(n)(next)
+		if len(rt.bodyLimits) == 0 {
+			return def
+		}
+		large := map[int64]http.Handler{}
+		for _, m := range rt.bodyLimits {
+			large[m] = BodyLimit(m)(next)
+		}
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !safeMethod(r.Method) {
+				if _, pattern := rt.Mux.Handler(r); pattern != "" {
+					if m, ok := rt.bodyLimits[pattern]; ok {
+						large[m].ServeHTTP(w, r)
+						return
+					}
+				}
+			}
+			def.ServeHTTP(w, r)
+		})
+	}
+}
+
+// Routes lists every mounted route (the authorization matrix tests walk it).
+func (rt *Router) Routes() []Route { return append([]Route(nil), rt.routes...) }
+
+func (rt *Router) fail(w http.ResponseWriter, r *http.Request, route Route, err error) {
+	if route.Page && rt.PageError != nil {
+		rt.PageError(w, r, err)
+		return
+	}
+	Error(w, r, err)
+}
+
+func (rt *Router) guard(route Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if route.Access != Public {
+			a := authz.From(r.Context())
+			if a == nil || a.Kind != authz.KindStaff {
+				if route.Page {
+					http.Redirect(w, r, rt.SignInURL+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				Error(w, r, apperr.Unauth())
+				return
+			}
+			if route.Perm != "" && !a.Can(route.Perm) {
+				rt.fail(w, r, route, apperr.ForbiddenErr())
+				return
+			}
+			if !safeMethod(r.Method) && a.SessionID != "" && !validCSRF(r) {
+				rt.fail(w, r, route, csrfError())
+				return
+			}
+		}
+		route.Handler(w, r)
+	})
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// CSRFField is the form field and CSRFHeader the header that carry the session's token.
+const (
+	CSRFField  = "csrf_token"
+	CSRFHeader = "X-CSRF-Token"
+)
+
+func validCSRF(r *http.Request) bool {
+	want := CSRFToken(r.Context())
+	if want == "" {
+		return false
+	}
+	got := r.Header.Get(CSRFHeader)
+	if got == "" {
+		got = r.PostFormValue(CSRFField)
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func csrfError() error {
+	return apperr.New(apperr.Forbidden, "error.csrf").WithCode("csrf_failed")
+}
