@@ -1,0 +1,262 @@
+// Package app is the composition root: it opens the database, loads keys and catalogs,
+// builds every service, mounts every route table behind the middleware chain, and runs
+// the HTTP server and background loops until the context ends.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/kefu-cn/kefu/internal/config"
+	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/org"
+	"github.com/kefu-cn/kefu/internal/platform/audit"
+	"github.com/kefu-cn/kefu/internal/platform/auth"
+	"github.com/kefu-cn/kefu/internal/platform/clock"
+	"github.com/kefu-cn/kefu/internal/platform/db"
+	"github.com/kefu-cn/kefu/internal/platform/httpx"
+	"github.com/kefu-cn/kefu/internal/platform/i18n"
+	"github.com/kefu-cn/kefu/internal/platform/idempotency"
+	"github.com/kefu-cn/kefu/internal/platform/jobs"
+	"github.com/kefu-cn/kefu/internal/platform/secure"
+	"github.com/kefu-cn/kefu/internal/platform/web"
+)
+
+// App is a wired Kefu instance.
+type App struct {
+	Config  config.Config
+	Log     *slog.Logger
+	DB      *db.DB
+	Keys    *secure.Keyring
+	Catalog *i18n.Catalog
+	Clock   clock.Clock
+	Audit   *audit.Log
+	Auth    *auth.Service
+	Org     *org.Service
+	// Customer is the customer-files capability.
+	Customer *customer.Service
+	Web      *web.Engine
+	Router   *httpx.Router
+	Idem     *idempotency.Store
+	// Jobs runs durable background jobs on every node (exactly once per job).
+	Jobs *jobs.Runner
+
+	handler http.Handler
+	started time.Time
+}
+
+// Options are the parts a caller (tests, the CLI) may supply.
+type Options struct {
+	Log   *slog.Logger
+	Clock clock.Clock
+	// DB, when set, is used instead of opening cfg.DB (tests); the caller closes it.
+	DB *db.DB
+	// SkipMigrate leaves the schema alone (the caller migrated already).
+	SkipMigrate bool
+}
+
+// New wires an App: database (migrated), keys (created on first run), services, routes.
+func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	a := &App{Config: cfg, Log: o.Log, Clock: o.Clock, DB: o.DB, started: time.Now()}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	if a.Clock == nil {
+		a.Clock = clock.Real{}
+	}
+	var err error
+	if a.DB == nil {
+		if a.DB, err = db.Open(ctx, cfg.DB, db.Options{}); err != nil {
+			return nil, err
+		}
+	}
+	// Keys first: a bad key file must stop start-up before anything is written, and a
+	// missing one is only created for a database that holds no data yet.
+	if a.Keys, err = secure.LoadOrCreate(cfg.KeyFile, a.freshDatabase(ctx)); err != nil {
+		a.closeOwned(o)
+		return nil, err
+	}
+	if !o.SkipMigrate {
+		n, err := a.DB.Migrate(ctx, nil)
+		if err != nil {
+			a.closeOwned(o)
+			return nil, err
+		}
+		if n > 0 {
+			a.Log.Info("database migrated", slog.Int("applied", n), slog.String("engine", a.DB.Dialect.String()))
+		}
+	}
+	if a.Catalog, err = i18n.Load(); err != nil {
+		a.closeOwned(o)
+		return nil, err
+	}
+	if err := a.wire(ctx); err != nil {
+		a.closeOwned(o)
+		return nil, err
+	}
+	return a, nil
+}
+
+// freshDatabase reports whether the database has never recorded anything: every change
+// writes an audit entry, so an empty audit chain (or no schema at all) means no data
+// exists that an earlier key could have encrypted or signed.
+func (a *App) freshDatabase(ctx context.Context) bool {
+	var seq int64
+	if err := a.DB.QueryRow(ctx, `SELECT seq FROM audit_head WHERE id = 1`).Scan(&seq); err != nil {
+		return true
+	}
+	return seq == 0
+}
+
+func (a *App) closeOwned(o Options) {
+	if o.DB == nil && a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+func (a *App) wire(ctx context.Context) error {
+	a.Jobs = jobs.New(jobs.Options{DB: a.DB, Clock: a.Clock, Log: a.Log})
+	a.Audit = audit.New(audit.Options{DB: a.DB, Keys: a.Keys, Clock: a.Clock, Log: a.Log})
+	a.Org = org.New(org.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock})
+	a.Auth = auth.New(auth.Options{
+		DB: a.DB, Keys: a.Keys, Clock: a.Clock, Audit: a.Audit, Log: a.Log,
+		Principals: a.Org, Session: a.Config.Session, Login: a.Config.Login,
+		MinPasswordLength: a.Config.Security.MinPasswordLength,
+	})
+	a.Org.SetAuth(a.Auth)
+	if err := a.Org.SeedRoles(ctx); err != nil {
+		return fmt.Errorf("app: seed roles: %w", err)
+	}
+	cust, err := customer.New(customer.Deps{DB: a.DB, Audit: a.Audit, Keys: a.Keys, Clock: a.Clock,
+		Staff: a.Org, Log: a.Log})
+	if err != nil {
+		return fmt.Errorf("app: customer: %w", err)
+	}
+	a.Customer = cust
+	a.Customer.RegisterMergeJobs(a.Jobs)
+	a.Customer.RegisterClassifyJobs(a.Jobs) // nightly re-evaluation at 02:00 China time
+	eng, err := web.New(web.Options{
+		Catalog: a.Catalog,
+		Log:     a.Log,
+		Pages:   pageTemplates(),
+		Nav:     navigation(),
+	})
+	if err != nil {
+		return err
+	}
+	a.Web = eng
+	a.Auth.SetWeb(eng)
+	a.Org.SetWeb(eng)
+	a.Audit.SetWeb(eng)
+	a.Customer.SetWeb(eng)
+
+	a.Idem = idempotency.New(a.DB, a.Clock, 24*time.Hour, a.Log)
+	a.Router = httpx.NewRouter()
+	a.Router.PageError = eng.PageError
+	a.Router.Mount(a.shellRoutes()...)
+	a.Router.Mount(a.Auth.Routes()...)
+	a.Router.Mount(a.Org.Routes()...)
+	a.Router.Mount(a.Audit.Routes()...)
+	a.Router.Mount(a.Customer.Routes()...)
+
+	proxies, err := a.Config.Proxies()
+	if err != nil {
+		return err
+	}
+	a.handler = httpx.Chain(a.Router.Mux,
+		httpx.Recover,
+		httpx.Base(a.Log, a.Catalog, proxies),
+		httpx.Recover,
+		httpx.SecurityHeaders,
+		a.Router.BodyLimit(a.Config.HTTP.MaxBodyBytes), // routes may declare a larger MaxBody (uploads)
+		httpx.Locale,
+		httpx.CrossOrigin,
+		a.Auth.Middleware,
+		a.Idem.Middleware,
+	)
+	return nil
+}
+
+// Handler is the full HTTP handler (middleware and routes).
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Close releases the database.
+func (a *App) Close() error { return a.DB.Close() }
+
+// Serve runs the HTTP server on ln and the background loops until ctx ends, then shuts
+// down gracefully: in-flight requests get the configured grace period, a final audit
+// checkpoint is written.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.Log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	bg, stopBG := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Audit.RunCheckpoints(bg, a.Config.Audit.CheckpointInterval.Duration)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Auth.RunCleanup(bg, time.Hour)
+	}()
+
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.Idem.Run(bg, time.Hour)
+	}()
+	wg.Add(1)
+	go func() { // follow `kefu keys rotate` (docs/operations.md)
+		defer wg.Done()
+		a.Keys.Watch(bg, 10*time.Second, func(active string, err error) {
+			if err != nil {
+				a.Log.Error("key file not reloaded", slog.String("err", err.Error()))
+				return
+			}
+			a.Log.Info("key file reloaded", slog.String("active_key", active))
+		})
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.Jobs.Run(bg); err != nil && bg.Err() == nil {
+			a.Log.Error("jobs", slog.String("err", err.Error()))
+		}
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.Config.HTTP.ShutdownGrace.Duration)
+	defer cancel()
+	if err := srv.Shutdown(shCtx); err != nil {
+		a.Log.Warn("shutdown", slog.String("err", err.Error()))
+	}
+	stopBG()
+	wg.Wait()
+	if err := a.Audit.Checkpoint(shCtx); err != nil {
+		a.Log.Warn("final audit checkpoint", slog.String("err", err.Error()))
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return serveErr
+	}
+	return nil
+}

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/kefu-cn/kefu/internal/app"
+	"github.com/kefu-cn/kefu/internal/config"
+	"github.com/kefu-cn/kefu/internal/demo"
+	"github.com/kefu-cn/kefu/internal/platform/db"
+)
+
+func runServe(ctx context.Context, env *Env, args []string) error {
+	start := time.Now()
+	var c common
+	var addr string
+	var withDemo bool
+	fs := newFlagSet(env, "serve", &c)
+	fs.StringVar(&addr, "addr", "", "listen address (default :8080)")
+	fs.BoolVar(&withDemo, "demo", false, "fill an empty database with demo data and print the demo logins")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return Usagef("unexpected argument %q", fs.Arg(0))
+	}
+	cfg, err := loadConfig(env, &c, func(cfg *config.Config) {
+		if addr != "" {
+			cfg.Addr = addr
+		}
+	})
+	if err != nil {
+		return err
+	}
+	log := newLogger(env.Stderr, cfg)
+	app.Version = Version
+	a, err := app.New(ctx, cfg, app.Options{Log: log})
+	if err != nil {
+		return startError(err)
+	}
+	defer a.Close()
+
+	if withDemo {
+		logins, err := demo.Seed(ctx, demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock})
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		printLogins(env, logins)
+	}
+	if n, err := a.Org.CountStaff(ctx); err == nil && n == 0 {
+		fmt.Fprintln(env.Stdout, "No staff accounts exist yet. Create the first administrator with:")
+		fmt.Fprintln(env.Stdout, "  kefu user add --username admin --role admin --name Administrator   (the password is read from standard input)")
+		fmt.Fprintln(env.Stdout, "or start once with --demo to load demo data.")
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return Usagef("cannot listen on %s: %v", cfg.Addr, err)
+	}
+	fmt.Fprintf(env.Stdout, "Kefu %s listening on %s (database: %s)\n", Version, displayAddr(ln.Addr()), a.DB.Dialect)
+	log.Info("ready", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)))
+	return a.Serve(ctx, ln)
+}
+
+func printLogins(env *Env, logins []demo.Login) {
+	if len(logins) == 0 {
+		fmt.Fprintln(env.Stdout, "Demo data: the database already has staff; nothing added.")
+		return
+	}
+	fmt.Fprintln(env.Stdout, "Demo data loaded. Demo logins (username / password / role):")
+	for _, l := range logins {
+		fmt.Fprintf(env.Stdout, "  %-12s %-12s %-10s %s\n", l.Username, l.Password, l.Role, l.Name)
+	}
+}
+
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if host == "::" || host == "0.0.0.0" || host == "" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// startError classifies start-up failures: bad DSNs and key files are the operator's
+// input (exit 2), the rest are failures (exit 1).
+func startError(err error) error {
+	msg := err.Error()
+	if strings.Contains(msg, db.ErrBadDSN.Error()) || strings.Contains(msg, "key file") {
+		return Usagef("%v", err)
+	}
+	return err
+}
+
+func runMigrate(ctx context.Context, env *Env, args []string) error {
+	var c common
+	fs := newFlagSet(env, "migrate", &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(env, &c, nil)
+	if err != nil {
+		return err
+	}
+	d, err := db.Open(ctx, cfg.DB, db.Options{})
+	if err != nil {
+		return startError(err)
+	}
+	defer d.Close()
+	n, err := d.Migrate(ctx, newLogger(env.Stderr, cfg))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "migrations applied: %d (%s schema is current)\n", n, d.Dialect)
+	return nil
+}
