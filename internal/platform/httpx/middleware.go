@@ -261,7 +261,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 func CrossOrigin(next http.Handler) http.Handler {
 	cop := http.NewCrossOriginProtection()
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		Error(w, r, csrfError())
+		Error(w, r, csrfError(nil))
 	}))
 	return cop.Handler(next)
 }

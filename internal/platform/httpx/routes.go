@@ -2,6 +2,7 @@ package httpx
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -18,6 +19,10 @@ const (
 	Staff Access = iota
 	// Public routes need no sign-in (health checks, sign-in page, survey links).
 	Public
+	// Customer routes need a customer signed in to the portal (actor kind customer);
+	// anyone else, staff included, is treated as anonymous and sent to the portal
+	// sign-in page (pages) or refused with 401 (API). Perm is not used.
+	Customer
 )
 
 // Route is one line of a capability's route table.
@@ -44,14 +49,17 @@ type Router struct {
 	PageError func(w http.ResponseWriter, r *http.Request, err error)
 	// SignInURL is where page routes send anonymous visitors.
 	SignInURL string
-	routes    []Route
+	// CustomerSignInURL is where Customer page routes send visitors who are not a
+	// signed-in portal customer.
+	CustomerSignInURL string
+	routes            []Route
 	// bodyLimits maps the patterns of routes with their own MaxBody to it.
 	bodyLimits map[string]int64
 }
 
 // NewRouter returns an empty router.
 func NewRouter() *Router {
-	return &Router{Mux: http.NewServeMux(), SignInURL: "/login"}
+	return &Router{Mux: http.NewServeMux(), SignInURL: "/login", CustomerSignInURL: "/portal/login"}
 }
 
 // Mount registers routes.
@@ -108,7 +116,21 @@ func (rt *Router) fail(w http.ResponseWriter, r *http.Request, route Route, err 
 
 func (rt *Router) guard(route Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if route.Access != Public {
+		if route.Access == Customer {
+			a := authz.From(r.Context())
+			if a == nil || a.Kind != authz.KindCustomer {
+				if route.Page {
+					http.Redirect(w, r, rt.CustomerSignInURL+"?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+					return
+				}
+				Error(w, r, apperr.Unauth())
+				return
+			}
+			if !safeMethod(r.Method) && a.SessionID != "" && !validCSRF(r) {
+				rt.fail(w, r, route, csrfError(r))
+				return
+			}
+		} else if route.Access != Public {
 			a := authz.From(r.Context())
 			if a == nil || a.Kind != authz.KindStaff {
 				if route.Page {
@@ -123,7 +145,7 @@ func (rt *Router) guard(route Route) http.Handler {
 				return
 			}
 			if !safeMethod(r.Method) && a.SessionID != "" && !validCSRF(r) {
-				rt.fail(w, r, route, csrfError())
+				rt.fail(w, r, route, csrfError(r))
 				return
 			}
 		}
@@ -153,6 +175,15 @@ func validCSRF(r *http.Request) bool {
 	return subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-func csrfError() error {
+// csrfError is the refusal of a form without a valid token, or 413 when the token could
+// not be read because the body was over the route's limit (a too-large upload).
+func csrfError(r *http.Request) error {
+	var tooLarge *http.MaxBytesError
+	if r != nil && r.MultipartForm == nil {
+		// Reading the form again returns the error the token lookup swallowed.
+		if err := r.ParseMultipartForm(1 << 20); err != nil && errors.As(err, &tooLarge) {
+			return apperr.New(apperr.TooLarge, "error.too_large", "limit", tooLarge.Limit)
+		}
+	}
 	return apperr.New(apperr.Forbidden, "error.csrf").WithCode("csrf_failed")
 }
