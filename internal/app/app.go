@@ -15,17 +15,23 @@ import (
 
 	"github.com/kefu-cn/kefu/internal/config"
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/kb"
 	"github.com/kefu-cn/kefu/internal/org"
 	"github.com/kefu-cn/kefu/internal/platform/audit"
 	"github.com/kefu-cn/kefu/internal/platform/auth"
+	"github.com/kefu-cn/kefu/internal/platform/calendar"
 	"github.com/kefu-cn/kefu/internal/platform/clock"
 	"github.com/kefu-cn/kefu/internal/platform/db"
+	"github.com/kefu-cn/kefu/internal/platform/events"
 	"github.com/kefu-cn/kefu/internal/platform/httpx"
 	"github.com/kefu-cn/kefu/internal/platform/i18n"
 	"github.com/kefu-cn/kefu/internal/platform/idempotency"
 	"github.com/kefu-cn/kefu/internal/platform/jobs"
+	"github.com/kefu-cn/kefu/internal/platform/mail"
 	"github.com/kefu-cn/kefu/internal/platform/secure"
 	"github.com/kefu-cn/kefu/internal/platform/web"
+	"github.com/kefu-cn/kefu/internal/portal"
+	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
 // App is a wired Kefu instance.
@@ -41,11 +47,23 @@ type App struct {
 	Org     *org.Service
 	// Customer is the customer-files capability.
 	Customer *customer.Service
-	Web      *web.Engine
-	Router   *httpx.Router
-	Idem     *idempotency.Store
+	// Calendars are the business calendars and holiday years (SLA clocks).
+	Calendars *calendar.Registry
+	Web       *web.Engine
+	Router    *httpx.Router
+	Idem      *idempotency.Store
 	// Jobs runs durable background jobs on every node (exactly once per job).
 	Jobs *jobs.Runner
+	// Events is the after-commit event bus (bridged across nodes on PostgreSQL).
+	Events *events.Bus
+	// Mail keeps the SMTP settings and sends customer notifications.
+	Mail *mail.Service
+	// KB is the knowledge base (FAQ).
+	KB *kb.Service
+	// Ticket is the service-request capability.
+	Ticket *ticket.Service
+	// Portal is the customer self-service portal.
+	Portal *portal.Service
 
 	handler http.Handler
 	started time.Time
@@ -123,6 +141,9 @@ func (a *App) closeOwned(o Options) {
 func (a *App) wire(ctx context.Context) error {
 	a.Jobs = jobs.New(jobs.Options{DB: a.DB, Clock: a.Clock, Log: a.Log})
 	a.Audit = audit.New(audit.Options{DB: a.DB, Keys: a.Keys, Clock: a.Clock, Log: a.Log})
+	a.Events = events.New(events.Options{DB: a.DB, Log: a.Log, NodeID: a.Jobs.NodeID()})
+	a.Mail = mail.New(mail.Options{DB: a.DB, Keys: a.Keys, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
+		Catalog: a.Catalog, BaseURL: a.Config.BaseURL})
 	a.Org = org.New(org.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock})
 	a.Auth = auth.New(auth.Options{
 		DB: a.DB, Keys: a.Keys, Clock: a.Clock, Audit: a.Audit, Log: a.Log,
@@ -130,6 +151,7 @@ func (a *App) wire(ctx context.Context) error {
 		MinPasswordLength: a.Config.Security.MinPasswordLength,
 	})
 	a.Org.SetAuth(a.Auth)
+	a.Calendars = calendar.NewRegistry(calendar.RegistryOptions{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log})
 	if err := a.Org.SeedRoles(ctx); err != nil {
 		return fmt.Errorf("app: seed roles: %w", err)
 	}
@@ -141,6 +163,21 @@ func (a *App) wire(ctx context.Context) error {
 	a.Customer = cust
 	a.Customer.RegisterMergeJobs(a.Jobs)
 	a.Customer.RegisterClassifyJobs(a.Jobs) // nightly re-evaluation at 02:00 China time
+	if a.KB, err = kb.New(kb.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log}); err != nil {
+		return fmt.Errorf("app: kb: %w", err)
+	}
+	if a.Ticket, err = ticket.New(ticket.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log, Events: a.Events,
+		Jobs: a.Jobs, Customers: a.Customer, Staff: a.Org, Calendars: a.Calendars, Mail: a.Mail, Articles: a.KB}); err != nil {
+		return fmt.Errorf("app: ticket: %w", err)
+	}
+	if err := a.Customer.LinkTable("tickets", "customer_id"); err != nil { // merges move requests
+		return fmt.Errorf("app: ticket: %w", err)
+	}
+	if a.Portal, err = portal.New(portal.Deps{DB: a.DB, Audit: a.Audit, Keys: a.Keys, Clock: a.Clock, Log: a.Log,
+		Catalog: a.Catalog, Customers: a.Customer, Tickets: portal.TicketService(a.Ticket), KB: a.KB, Mail: a.Mail}); err != nil {
+		return fmt.Errorf("app: portal: %w", err)
+	}
+	a.Portal.RegisterJobs(a.Jobs)
 	eng, err := web.New(web.Options{
 		Catalog: a.Catalog,
 		Log:     a.Log,
@@ -155,6 +192,11 @@ func (a *App) wire(ctx context.Context) error {
 	a.Org.SetWeb(eng)
 	a.Audit.SetWeb(eng)
 	a.Customer.SetWeb(eng)
+	a.Mail.SetWeb(eng)
+	a.Calendars.SetWeb(eng)
+	a.KB.SetWeb(eng)
+	a.Ticket.SetWeb(eng)
+	a.Portal.SetWeb(eng)
 
 	a.Idem = idempotency.New(a.DB, a.Clock, 24*time.Hour, a.Log)
 	a.Router = httpx.NewRouter()
@@ -164,6 +206,11 @@ func (a *App) wire(ctx context.Context) error {
 	a.Router.Mount(a.Org.Routes()...)
 	a.Router.Mount(a.Audit.Routes()...)
 	a.Router.Mount(a.Customer.Routes()...)
+	a.Router.Mount(a.Mail.Routes()...)
+	a.Router.Mount(a.Calendars.Routes()...)
+	a.Router.Mount(a.KB.Routes()...)
+	a.Router.Mount(a.Ticket.Routes()...)
+	a.Router.Mount(a.Portal.Routes()...)
 
 	proxies, err := a.Config.Proxies()
 	if err != nil {
@@ -178,6 +225,7 @@ func (a *App) wire(ctx context.Context) error {
 		httpx.Locale,
 		httpx.CrossOrigin,
 		a.Auth.Middleware,
+		a.Portal.Middleware, // portal sessions, under /portal only
 		a.Idem.Middleware,
 	)
 	return nil
@@ -235,6 +283,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		defer wg.Done()
 		if err := a.Jobs.Run(bg); err != nil && bg.Err() == nil {
 			a.Log.Error("jobs", slog.String("err", err.Error()))
+		}
+	}()
+
+	wg.Add(1)
+	go func() { // live updates across nodes (PostgreSQL LISTEN/NOTIFY; returns at once on SQLite)
+		defer wg.Done()
+		if err := a.Events.Run(bg); err != nil && bg.Err() == nil {
+			a.Log.Error("events", slog.String("err", err.Error()))
 		}
 	}()
 

@@ -27,8 +27,9 @@ func concretePath(p string) string {
 
 // TestEveryRouteIsGuarded walks every mounted route: anonymous callers get 401 (API) or
 // a redirect to sign-in (pages) on every non-public route, and a staff member whose
-// role holds no permission gets 403 on every route that names a permission. New routes
-// are covered automatically.
+// role holds no permission gets 403 on every route that names a permission; portal
+// routes (Access Customer) treat every staff member as anonymous. New routes are
+// covered automatically.
 func TestEveryRouteIsGuarded(t *testing.T) {
 	s := apptest.New(t)
 	if _, err := s.App.Org.CreateRole(apptest.SystemCtx(), org.RoleInput{Code: "nobody", Name: "Nobody",
@@ -51,14 +52,29 @@ func TestEveryRouteIsGuarded(t *testing.T) {
 			if rt.Method != http.MethodGet && rt.Method != http.MethodDelete {
 				body = map[string]any{}
 			}
+			signIn := "/login"
+			if rt.Access == httpx.Customer {
+				signIn = "/portal/login"
+			}
 			r := anon.Do(t, rt.Method, path, body)
 			switch {
 			case rt.Page && r.Status != http.StatusSeeOther:
 				t.Errorf("anonymous page: status %d, want 303 to sign-in", r.Status)
-			case rt.Page && !strings.HasPrefix(r.Header.Get("Location"), "/login"):
-				t.Errorf("anonymous page redirects to %q, want /login", r.Header.Get("Location"))
+			case rt.Page && !strings.HasPrefix(r.Header.Get("Location"), signIn):
+				t.Errorf("anonymous page redirects to %q, want %s", r.Header.Get("Location"), signIn)
 			case !rt.Page && r.Status != http.StatusUnauthorized:
 				t.Errorf("anonymous API: status %d, want 401", r.Status)
+			}
+			if rt.Access == httpx.Customer {
+				// Portal routes: a staff member, whatever their role, is no customer.
+				r = nobody.Do(t, rt.Method, path, body)
+				switch {
+				case rt.Page && (r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), signIn)):
+					t.Errorf("staff on a portal page: status %d to %q, want 303 to %s", r.Status, r.Header.Get("Location"), signIn)
+				case !rt.Page && r.Status != http.StatusUnauthorized:
+					t.Errorf("staff on a portal API: status %d, want 401", r.Status)
+				}
+				return
 			}
 			if rt.Perm == "" {
 				return

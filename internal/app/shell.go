@@ -10,13 +10,18 @@ import (
 	"time"
 
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/kb"
 	"github.com/kefu-cn/kefu/internal/org"
 	"github.com/kefu-cn/kefu/internal/platform/audit"
 	"github.com/kefu-cn/kefu/internal/platform/auth"
 	"github.com/kefu-cn/kefu/internal/platform/authz"
+	"github.com/kefu-cn/kefu/internal/platform/calendar"
 	"github.com/kefu-cn/kefu/internal/platform/httpx"
 	"github.com/kefu-cn/kefu/internal/platform/i18n"
+	"github.com/kefu-cn/kefu/internal/platform/mail"
 	"github.com/kefu-cn/kefu/internal/platform/web"
+	"github.com/kefu-cn/kefu/internal/portal"
+	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
 //go:embed templates/*.html
@@ -34,6 +39,11 @@ func pageTemplates() map[string]fs.FS {
 		"org":      org.Templates(),
 		"audit":    audit.Templates(),
 		"customer": customer.Templates(),
+		"mail":     mail.Templates(),
+		"calendar": calendar.Templates(),
+		"kb":       kb.Templates(),
+		"ticket":   ticket.Templates(),
+		"portal":   portal.Templates(),
 	}
 }
 
@@ -41,14 +51,21 @@ func pageTemplates() map[string]fs.FS {
 func navigation() []web.NavItem {
 	return []web.NavItem{
 		{Key: "nav.home", Href: "/"},
+		{Key: "ticket_web.nav.workspace", Href: "/tickets", Perm: "ticket:read"},
+		{Key: "ticket_web.nav.tickets", Href: "/tickets?queue=all", Perm: "ticket:read"},
 		{Key: "nav.customers", Href: "/customers", Perm: "customer:read"},
 		{Key: "nav.reverify", Href: "/customers/reverify", Perm: "customer:write"},
 		{Key: "nav.territories", Href: "/territories", Perm: "territory:manage"},
 		{Key: "customer_merge.nav.duplicates", Href: "/customers/duplicates", Perm: "customer:merge"},
+		{Key: "nav.kb", Href: "/kb", Perm: "kb:read"},
+		{Key: "ticket_web.nav.canned", Href: "/canned-replies", Perm: "ticket:canned"},
+		{Key: "ticket_web.nav.categories", Href: "/ticket-categories", Perm: "ticket:manage"},
 		{Key: "nav.staff", Href: "/staff", Perm: "staff:read"},
 		{Key: "nav.departments", Href: "/departments", Perm: "dept:read"},
 		{Key: "nav.roles", Href: "/roles", Perm: "role:read"},
 		{Key: "nav.audit", Href: "/audit", Perm: "audit:read"},
+		{Key: "mail.nav.settings", Href: "/settings/mail", Perm: "settings:manage"},
+		{Key: "nav.calendars", Href: "/calendars", Perm: "calendar:manage"},
 	}
 }
 
