@@ -5,6 +5,7 @@ import (
 	"io/fs"
 
 	"github.com/kefu-cn/kefu/internal/platform/httpx"
+	"github.com/kefu-cn/kefu/internal/platform/web"
 )
 
 //go:embed templates/*.html
@@ -12,11 +13,7 @@ var templateFS embed.FS
 
 // Templates returns the customer pages for the web engine ("customer/<file>").
 func Templates() fs.FS {
-	sub, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return sub
+	return web.MustSub(templateFS, "templates")
 }
 
 // Routes is every customer route with the permission it needs. The service checks the

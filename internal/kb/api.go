@@ -1,6 +1,7 @@
 package kb
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -77,22 +78,10 @@ func (a api) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) update(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p Patch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	art, err := a.s.UpdateArticle(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, art)
+	httpx.UpdateByID(func(ctx context.Context, id int64, p Patch) (any, error) {
+		art, err := a.s.UpdateArticle(ctx, id, p)
+		return art, err
+	})(w, r)
 }
 
 // transition runs a state change on the article named in the path and writes it.
@@ -180,22 +169,10 @@ func (a api) createCategory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateCategory(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p CategoryPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.UpdateCategory(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, c)
+	httpx.UpdateByID(func(ctx context.Context, id int64, p CategoryPatch) (any, error) {
+		c, err := a.s.UpdateCategory(ctx, id, p)
+		return c, err
+	})(w, r)
 }
 
 func (a api) deleteCategory(w http.ResponseWriter, r *http.Request) {

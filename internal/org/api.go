@@ -1,6 +1,7 @@
 package org
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -114,22 +115,10 @@ func (a api) getStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateStaff(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p StaffPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	st, err := a.s.UpdateStaff(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, st)
+	httpx.UpdateByID(func(ctx context.Context, id int64, p StaffPatch) (any, error) {
+		st, err := a.s.UpdateStaff(ctx, id, p)
+		return st, err
+	})(w, r)
 }
 
 // ---- departments ----
@@ -173,22 +162,10 @@ func (a api) getDepartment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateDepartment(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p DepartmentPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	d, err := a.s.UpdateDepartment(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, d)
+	httpx.UpdateByID(func(ctx context.Context, id int64, p DepartmentPatch) (any, error) {
+		d, err := a.s.UpdateDepartment(ctx, id, p)
+		return d, err
+	})(w, r)
 }
 
 func (a api) deleteDepartment(w http.ResponseWriter, r *http.Request) {
@@ -250,22 +227,10 @@ func (a api) getTeam(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateTeam(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p TeamPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	t, err := a.s.UpdateTeam(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, t)
+	httpx.UpdateByID(func(ctx context.Context, id int64, p TeamPatch) (any, error) {
+		t, err := a.s.UpdateTeam(ctx, id, p)
+		return t, err
+	})(w, r)
 }
 
 func (a api) deleteTeam(w http.ResponseWriter, r *http.Request) {

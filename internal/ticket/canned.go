@@ -279,35 +279,16 @@ func (a api) createCanned(w http.ResponseWriter, r *http.Request) {
 	httpx.Created(w, "/api/v1/canned-replies/"+strconv.FormatInt(c.ID, 10), c.View())
 }
 
+// updateCanned: PATCH with a CannedPatch.
 func (a api) updateCanned(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p CannedPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.UpdateCanned(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, c.View())
+	httpx.UpdateByID(func(ctx context.Context, id int64, p CannedPatch) (any, error) {
+		c, err := a.s.UpdateCanned(ctx, id, p)
+		return c.View(), err
+	})(w, r)
 }
 
 func (a api) deleteCanned(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err == nil {
-		err = a.s.DeleteCanned(r.Context(), id)
-	}
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.NoContent(w)
+	httpx.DeleteByID(a.s.DeleteCanned)(w, r)
 }
 
 func (a api) renderCanned(w http.ResponseWriter, r *http.Request) {

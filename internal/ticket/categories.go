@@ -253,33 +253,14 @@ func (a api) createCategory(w http.ResponseWriter, r *http.Request) {
 	httpx.Created(w, categoryURL(c.ID), c.View())
 }
 
+// updateCategory: PATCH with a CategoryPatch.
 func (a api) updateCategory(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p CategoryPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.UpdateCategory(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, c.View())
+	httpx.UpdateByID(func(ctx context.Context, id int64, p CategoryPatch) (any, error) {
+		c, err := a.s.UpdateCategory(ctx, id, p)
+		return c.View(), err
+	})(w, r)
 }
 
 func (a api) deleteCategory(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err == nil {
-		err = a.s.DeleteCategory(r.Context(), id)
-	}
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.NoContent(w)
+	httpx.DeleteByID(a.s.DeleteCategory)(w, r)
 }

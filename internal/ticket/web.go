@@ -1198,13 +1198,7 @@ func (p workspace) cannedSave(w http.ResponseWriter, r *http.Request, id int64) 
 	} else {
 		_, err = p.s.UpdateCanned(r.Context(), id, CannedPatch{Title: &form.Title, Body: &form.Body, DeptID: &form.DeptID})
 	}
-	if err == nil {
-		web.Redirect(w, r, "/canned-replies", "ticket_web.flash.canned_saved")
-		return
-	}
-	fe, msg, ok := p.s.web.FieldErrors(r.Context(), err)
-	if !ok {
-		p.fail(w, r, err)
+	if !p.saved(w, r, err, "/canned-replies", "ticket_web.flash.canned_saved") {
 		return
 	}
 	pg, lerr := p.cannedPage(r, form)
@@ -1212,7 +1206,7 @@ func (p workspace) cannedSave(w http.ResponseWriter, r *http.Request, id int64) 
 		p.fail(w, r, lerr)
 		return
 	}
-	pg.Errors, pg.Message = fe, msg
+	pg.Errors, pg.Message, _ = p.s.web.FieldErrors(r.Context(), err)
 	web.Render(p.s.web, w, r, httpx.Status(apperr.KindOf(err)), "ticket/canned", "ticket_web.page.canned", pg)
 }
 
@@ -1375,13 +1369,7 @@ func (p workspace) categorySave(w http.ResponseWriter, r *http.Request, id int64
 		_, err = p.s.UpdateCategory(r.Context(), id, CategoryPatch{ParentID: &form.ParentID, Name: &form.Name,
 			Skill: &form.Skill, SortOrder: &sort, Active: &active})
 	}
-	if err == nil {
-		web.Redirect(w, r, "/ticket-categories", "ticket_web.flash.category_saved")
-		return
-	}
-	fe, msg, ok := p.s.web.FieldErrors(r.Context(), err)
-	if !ok {
-		p.fail(w, r, err)
+	if !p.saved(w, r, err, "/ticket-categories", "ticket_web.flash.category_saved") {
 		return
 	}
 	pg, lerr := p.categoryPage(r, form)
@@ -1389,7 +1377,7 @@ func (p workspace) categorySave(w http.ResponseWriter, r *http.Request, id int64
 		p.fail(w, r, lerr)
 		return
 	}
-	pg.Errors, pg.Message = fe, msg
+	pg.Errors, pg.Message, _ = p.s.web.FieldErrors(r.Context(), err)
 	web.Render(p.s.web, w, r, httpx.Status(apperr.KindOf(err)), "ticket/categories", "ticket_web.page.categories", pg)
 }
 
@@ -1402,4 +1390,19 @@ func (p workspace) categoryUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.categorySave(w, r, id)
+}
+
+// saved finishes a form post whose outcome is err: on success it redirects to `to` with
+// the flash; on an error that is not about the form's fields it renders the error page.
+// It reports whether the caller should re-render the form with the field errors.
+func (p workspace) saved(w http.ResponseWriter, r *http.Request, err error, to, flash string) bool {
+	if err == nil {
+		web.Redirect(w, r, to, flash)
+		return false
+	}
+	if _, _, ok := p.s.web.FieldErrors(r.Context(), err); !ok {
+		p.fail(w, r, err)
+		return false
+	}
+	return true
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/kefu-cn/kefu/internal/platform/httpx"
+	"github.com/kefu-cn/kefu/internal/platform/web"
 )
 
 //go:embed templates/*.html
@@ -13,11 +14,7 @@ var templateFS embed.FS
 
 // Templates returns the audit pages for the web engine ("audit/audit_list").
 func Templates() fs.FS {
-	sub, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		panic(err) // the embedded tree is fixed at build time
-	}
-	return sub
+	return web.MustSub(templateFS, "templates")
 }
 
 // Routes is the audit route table. Reading the log is not itself audited (that would

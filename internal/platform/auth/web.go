@@ -20,11 +20,7 @@ var templateFS embed.FS
 
 // Templates are the pages of this package: auth/login, auth/login_totp, auth/account.
 func Templates() fs.FS {
-	sub, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		panic(err) // the embedded directory exists at build time
-	}
-	return sub
+	return web.MustSub(templateFS, "templates")
 }
 
 // LoginPage is the model of the sign-in page.

@@ -284,11 +284,7 @@ func (r *Registry) SetWeb(e *web.Engine) { r.web = e }
 
 // Templates returns the calendar pages for the web engine ("calendar/<file>").
 func Templates() fs.FS {
-	sub, err := fs.Sub(templateFS, "templates")
-	if err != nil {
-		panic(err) // fixed at build time
-	}
-	return sub
+	return web.MustSub(templateFS, "templates")
 }
 
 // invalidate drops every cached calendar (a definition or a holiday year changed).

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -85,4 +86,42 @@ func decodeError(err error) error {
 		return apperr.New(apperr.Malformed, "error.malformed.unknown_field", "field", f).With("field", f).WithCause(err)
 	}
 	return apperr.New(apperr.Malformed, "error.malformed", "detail", err.Error()).WithCause(err)
+}
+
+// UpdateByID is the handler of a JSON write on ".../{id}" (PATCH, or a POST action): the
+// id from the path, the body decoded strictly into Req, fn's result written as 200.
+func UpdateByID[Req, Resp any](fn func(ctx context.Context, id int64, req Req) (Resp, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := PathID(r, "id")
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		var req Req
+		if err := Decode(r, &req); err != nil {
+			Error(w, r, err)
+			return
+		}
+		out, err := fn(r.Context(), id, req)
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		JSON(w, http.StatusOK, out)
+	}
+}
+
+// DeleteByID is the handler of "DELETE .../{id}": fn with the id from the path, then 204.
+func DeleteByID(fn func(ctx context.Context, id int64) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := PathID(r, "id")
+		if err == nil {
+			err = fn(r.Context(), id)
+		}
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		NoContent(w)
+	}
 }

@@ -110,7 +110,7 @@ func New(o Options) (*Engine, error) {
 	if err := e.loadAssets(); err != nil {
 		return nil, err
 	}
-	pageFS := map[string]fs.FS{"web": mustSub(baseTemplates, "templates")}
+	pageFS := map[string]fs.FS{"web": MustSub(baseTemplates, "templates")}
 	for k, v := range o.Pages {
 		pageFS[k] = v
 	}
@@ -147,7 +147,9 @@ func New(o Options) (*Engine, error) {
 	return e, nil
 }
 
-func mustSub(f fs.FS, dir string) fs.FS {
+// MustSub is fs.Sub for embedded trees whose layout is fixed at build time (a
+// capability's templates): it panics instead of returning an error that cannot happen.
+func MustSub(f fs.FS, dir string) fs.FS {
 	s, err := fs.Sub(f, dir)
 	if err != nil {
 		panic(err)
