@@ -81,7 +81,7 @@ type Service struct {
 	index     *search.Index
 	articles  Articles
 	web       *web.Engine
-	sla       slaCache    // cached SLA policies (sla.go)
+	sla       slaCache // cached SLA policies (sla.go)
 }
 
 // New builds the service and registers its background jobs when Jobs is set.
