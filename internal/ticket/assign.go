@@ -983,6 +983,19 @@ func (in PresenceInput) check() error {
 }
 
 // SetMyPresence sets the signed-in agent's own availability.
+// MyAvailability is the signed-in staff member's availability (offline until set).
+func (s *Service) MyAvailability(ctx context.Context) (Availability, error) {
+	actor, err := authz.Require(ctx, PermWrite)
+	if err != nil {
+		return "", err
+	}
+	pr, ok, err := s.store.presence(ctx, actor.ID)
+	if err != nil || !ok {
+		return AvailOffline, err
+	}
+	return pr.Availability, nil
+}
+
 func (s *Service) SetMyPresence(ctx context.Context, a Availability) (Agent, error) {
 	actor, err := authz.Require(ctx, PermWrite)
 	if err != nil {

@@ -40,6 +40,7 @@ func (s *Service) pageRoutes() []httpx.Route {
 		{Method: post, Path: "/tickets/{id}/reply", Perm: PermWrite, Page: true, Handler: p.reply},
 		{Method: post, Path: "/tickets/{id}/note", Perm: PermWrite, Page: true, Handler: p.note},
 		{Method: post, Path: "/tickets/{id}/kb-links", Perm: PermWrite, Page: true, Handler: p.linkArticle},
+		{Method: post, Path: "/tickets/presence", Perm: PermWrite, Page: true, Handler: p.presence},
 		{Method: post, Path: "/tickets/{id}/transition", Perm: PermWrite, Page: true, Handler: p.transition},
 		{Method: post, Path: "/tickets/{id}/take", Perm: PermWrite, Page: true, Handler: p.take},
 		{Method: post, Path: "/tickets/{id}/assign", Perm: PermAssign, Page: true, Handler: p.assign},
@@ -241,6 +242,8 @@ type QueuePage struct {
 	CanWrite    bool
 	FilterError string
 	Live        LiveMessages
+	// Presence is the viewer's availability switch (agents who receive work).
+	Presence []choice
 }
 
 // LiveMessages are the toasts app.js shows for live events (data-msg-* attributes).
@@ -287,6 +290,14 @@ func (p workspace) queue(w http.ResponseWriter, r *http.Request) {
 		Severities: wsChoices(r, "ticket.severity.", Severities, string(f.Severity), "ticket_web.filter.any"),
 		Priorities: wsChoices(r, "ticket.priority.", Priorities, string(f.Priority), "ticket_web.filter.any"),
 		Channels:   wsChoices(r, "ticket.channel.", Channels, string(f.Channel), "ticket_web.filter.any")}
+	if pg.CanWrite {
+		cur, err := p.s.MyAvailability(ctx)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		pg.Presence = wsChoices(r, "ticket.assign.availability.", Availabilities, string(cur), "")
+	}
 	for _, name := range queueNames {
 		tq := url.Values{"queue": {name}}
 		pg.Tabs = append(pg.Tabs, QueueTab{Key: name, Label: wsT(r, "ticket_web.queue."+name),
@@ -980,6 +991,16 @@ func (p workspace) linkArticle(w http.ResponseWriter, r *http.Request) {
 		_, err = p.s.LinkArticle(ctx, id, aid)
 		return err
 	}, nil)
+}
+
+// presence: POST /tickets/presence {availability} — the agent's own availability.
+func (p workspace) presence(w http.ResponseWriter, r *http.Request) {
+	_, err := p.s.SetMyPresence(r.Context(), Availability(r.PostFormValue("availability")))
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	web.Redirect(w, r, "/tickets", "ticket_web.flash.presence")
 }
 
 func (p workspace) transition(w http.ResponseWriter, r *http.Request) {

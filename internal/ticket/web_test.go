@@ -429,3 +429,23 @@ func mustID(t *testing.T, s string) int64 {
 	}
 	return n
 }
+
+// TestWorkspacePresence: an agent switches their own availability on the queue page,
+// and the agents list (what auto-assignment reads) shows it.
+func TestWorkspacePresence(t *testing.T) {
+	s := apptest.New(t)
+	api := s.As(t, "agent")
+	c := s.Browser(t, "agent_cs", apptest.Password)
+	pageHas(t, c.Do(t, "GET", "/tickets", nil), 200,
+		[]string{`id="presence"`, `<option value="offline" selected>`}, nil)
+	redirected(t, c.PostForm(t, "/tickets/presence", url.Values{"availability": {"online"}}), "/tickets")
+	pageHas(t, c.Do(t, "GET", "/tickets", nil), 200, []string{`<option value="online" selected>`}, nil)
+	r := api.Do(t, "GET", "/api/v1/agents", nil)
+	if r.Status != http.StatusOK || !strings.Contains(string(r.Body), `"availability":"online"`) {
+		t.Fatalf("agents list after going online: %d %s", r.Status, r.Body)
+	}
+	pageHas(t, c.PostForm(t, "/tickets/presence", url.Values{"availability": {"asleep"}}), http.StatusUnprocessableEntity, nil, nil)
+	if !s.AuditSince(t, 0, "agent.presence") {
+		t.Error("no agent.presence audit entry")
+	}
+}
