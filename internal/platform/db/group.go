@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -19,6 +20,14 @@ import (
 // before. Pages shared between the batched transactions (index roots, the audit chain
 // head, the search index's newest segment) are written once per batch instead of once
 // per transaction.
+//
+// Savepoints are not free (a SAVEPOINT and a RELEASE per member, and SQLite's FTS5
+// flushes its pending terms into a new index segment at every RELEASE, which later
+// costs merges), so a batch first runs optimistically: every member in the shared
+// transaction without savepoints. Only when a member fails or panics is that attempt
+// rolled back and the batch run again with a savepoint per member, as described above.
+// A member's function may therefore run twice, as a transaction function must allow
+// anyway (the first run's effects were rolled back and its hooks discarded).
 
 const maxGroup = 32
 
@@ -32,6 +41,7 @@ type groupRes struct {
 	err   error
 	panic any
 	after []func()
+	state *txState // the member's transaction state (its deferred writes)
 }
 
 type group struct {
@@ -121,6 +131,9 @@ func (g *group) run(batch []*groupReq) {
 	if len(live) == 0 {
 		return
 	}
+	if len(live) > 1 && g.runOptimistic(live) {
+		return
+	}
 	tx, err := g.d.W.BeginTx(context.Background(), nil)
 	if err != nil {
 		for _, r := range live {
@@ -152,7 +165,7 @@ func (g *group) run(batch []*groupReq) {
 		switch {
 		case err == nil && p == nil:
 			committed[i] = true
-			results[i].after = t.afterCommit
+			results[i].after, results[i].state = t.afterCommit, t
 			if useSavepoints {
 				if _, err := tx.Exec("RELEASE kefu_group"); err != nil {
 					abort(err)
@@ -176,8 +189,16 @@ func (g *group) run(batch []*groupReq) {
 		}
 	}
 	anyOK := false
-	for _, c := range committed {
+	var states []*txState
+	for i, c := range committed {
 		anyOK = anyOK || c
+		if c {
+			states = append(states, results[i].state)
+		}
+	}
+	if err := g.flushDeferred(tx, states); err != nil {
+		abort(err)
+		return
 	}
 	if !anyOK {
 		_ = tx.Rollback()
@@ -191,6 +212,51 @@ func (g *group) run(batch []*groupReq) {
 	for i, r := range live {
 		r.res <- results[i]
 	}
+}
+
+// runOptimistic runs every member of the batch in one transaction without savepoints
+// and answers them all after the COMMIT. When a member fails or panics (or BEGIN
+// fails) it rolls back, answers nobody and reports false: the caller runs the batch
+// again with savepoints, which isolates the failing member.
+func (g *group) runOptimistic(live []*groupReq) bool {
+	tx, err := g.d.W.BeginTx(context.Background(), nil)
+	if err != nil {
+		return false
+	}
+	after := make([][]func(), len(live))
+	states := make([]*txState, len(live))
+	for i, r := range live {
+		t := &txState{db: g.d, tx: tx}
+		if err, p := runOne(r.ctx, r.fn, t); err != nil || p != nil {
+			_ = tx.Rollback()
+			return false
+		}
+		after[i], states[i] = t.afterCommit, t
+	}
+	if err := g.flushDeferred(tx, states); err != nil {
+		_ = tx.Rollback()
+		return false
+	}
+	if err := tx.Commit(); err != nil {
+		for _, r := range live {
+			r.res <- groupRes{err: fmt.Errorf("db: commit: %w", err)}
+		}
+		return true
+	}
+	for i, r := range live {
+		r.res <- groupRes{after: after[i]}
+	}
+	return true
+}
+
+// flushDeferred runs, once for the whole group, the deferred writes of the members
+// whose states are given (deferred.go), inside tx.
+func (g *group) flushDeferred(tx *sql.Tx, states []*txState) error {
+	dfs := mergeDeferred(states)
+	if len(dfs) == 0 {
+		return nil
+	}
+	return runDeferred(context.WithValue(context.Background(), txKey{}, &txState{db: g.d, tx: tx}), dfs)
 }
 
 // runOne runs one caller's function and its before-commit hooks on t, turning a panic

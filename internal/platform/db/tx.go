@@ -15,6 +15,7 @@ type txState struct {
 	beforeCommit []func(ctx context.Context) error
 	afterCommit  []func()
 	values       map[any]any
+	deferred     []*deferral // Defer (deferred.go)
 }
 
 func txFrom(ctx context.Context, d *DB) *txState {
@@ -53,6 +54,10 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (er
 		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
 			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
 		}
+		return err
+	}
+	if err := runDeferred(tctx, t.deferred); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
 	for i := 0; i < len(t.beforeCommit); i++ { // hooks may add hooks

@@ -49,6 +49,13 @@ const (
 	putBatch = 200
 )
 
+// row is one tokenized document.
+type row struct {
+	id     int64
+	joined string
+	terms  []string
+}
+
 // Doc is one searchable document: its id (the owning record's id, > 0) and all of its
 // searchable text joined.
 type Doc struct {
@@ -111,11 +118,6 @@ func (ix *Index) Put(ctx context.Context, docs ...Doc) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	type row struct {
-		id     int64
-		joined string
-		terms  []string
-	}
 	rows := make([]row, 0, len(docs))
 	pos := make(map[int64]int, len(docs))
 	var empty []int64
@@ -140,7 +142,21 @@ func (ix *Index) Put(ctx context.Context, docs ...Doc) error {
 			live = append(live, r)
 		}
 	}
-	return ix.d.WithTx(ctx, func(ctx context.Context) error {
+	if ix.d.Dialect == db.SQLite {
+		// Gathered with the other writes of the same group commit and written once
+		// before COMMIT: FTS5 writes an index segment per flush (see db.Defer).
+		ops := make([]any, 0, len(rows))
+		for _, id := range empty {
+			ops = append(ops, pendingOp{id: id, del: true})
+		}
+		for _, r := range live {
+			ops = append(ops, pendingOp{id: r.id, joined: r.joined})
+		}
+		return ix.d.WithTx(ctx, func(ctx context.Context) error {
+			return ix.d.Defer(ctx, ix, ix.flushPending, ops...)
+		})
+	}
+	return ix.d.WithTx(ctx, func(ctx context.Context) error { // PostgreSQL
 		if len(empty) > 0 {
 			if err := ix.delete(ctx, empty); err != nil {
 				return err
@@ -150,28 +166,15 @@ func (ix *Index) Put(ctx context.Context, docs ...Doc) error {
 			batch := live[start:min(start+putBatch, len(live))]
 			args := make([]any, 0, 2*len(batch))
 			var q strings.Builder
-			switch ix.d.Dialect {
-			case db.SQLite:
-				// contentless_delete=1 makes OR REPLACE drop the old row's terms.
-				q.WriteString(`INSERT OR REPLACE INTO ` + ix.table + ` (rowid, terms) VALUES `)
-				for i, r := range batch {
-					if i > 0 {
-						q.WriteString(", ")
-					}
-					q.WriteString("(?, ?)")
-					args = append(args, r.id, r.joined)
+			q.WriteString(`INSERT INTO ` + ix.table + ` (doc_id, tsv) VALUES `)
+			for i, r := range batch {
+				if i > 0 {
+					q.WriteString(", ")
 				}
-			case db.Postgres:
-				q.WriteString(`INSERT INTO ` + ix.table + ` (doc_id, tsv) VALUES `)
-				for i, r := range batch {
-					if i > 0 {
-						q.WriteString(", ")
-					}
-					q.WriteString("(?, CAST(? AS tsvector))")
-					args = append(args, r.id, tsvector(r.terms))
-				}
-				q.WriteString(` ON CONFLICT (doc_id) DO UPDATE SET tsv = EXCLUDED.tsv`)
+				q.WriteString("(?, CAST(? AS tsvector))")
+				args = append(args, r.id, tsvector(r.terms))
 			}
+			q.WriteString(` ON CONFLICT (doc_id) DO UPDATE SET tsv = EXCLUDED.tsv`)
 			if _, err := ix.d.Exec(ctx, q.String(), args...); err != nil {
 				return fmt.Errorf("search: put %s: %w", ix.kind, err)
 			}
@@ -185,7 +188,73 @@ func (ix *Index) Delete(ctx context.Context, ids ...int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
+	if ix.d.Dialect == db.SQLite {
+		ops := make([]any, len(ids))
+		for i, id := range ids {
+			ops[i] = pendingOp{id: id, del: true}
+		}
+		return ix.d.WithTx(ctx, func(ctx context.Context) error {
+			return ix.d.Defer(ctx, ix, ix.flushPending, ops...)
+		})
+	}
 	return ix.d.WithTx(ctx, func(ctx context.Context) error { return ix.delete(ctx, ids) })
+}
+
+// pendingOp is a deferred change of one SQLite document: its new terms, or removal.
+type pendingOp struct {
+	id     int64
+	joined string
+	del    bool
+}
+
+// flushPending writes the deferred changes of one or more transactions (in order; for
+// an id changed twice the last change wins) to the FTS5 table.
+func (ix *Index) flushPending(ctx context.Context, items []any) error {
+	last := make(map[int64]int, len(items))
+	for i, it := range items {
+		last[it.(pendingOp).id] = i
+	}
+	var dels []int64
+	var puts []row
+	for i, it := range items {
+		op := it.(pendingOp)
+		if last[op.id] != i {
+			continue
+		}
+		if op.del {
+			dels = append(dels, op.id)
+		} else {
+			puts = append(puts, row{id: op.id, joined: op.joined})
+		}
+	}
+	if len(dels) > 0 {
+		if err := ix.delete(ctx, dels); err != nil {
+			return err
+		}
+	}
+	return ix.insertSQLite(ctx, puts)
+}
+
+// insertSQLite replaces the terms of rows in the FTS5 table, in statements of putBatch.
+func (ix *Index) insertSQLite(ctx context.Context, rows []row) error {
+	for start := 0; start < len(rows); start += putBatch {
+		batch := rows[start:min(start+putBatch, len(rows))]
+		args := make([]any, 0, 2*len(batch))
+		var q strings.Builder
+		// contentless_delete=1 makes OR REPLACE drop the old row's terms.
+		q.WriteString(`INSERT OR REPLACE INTO ` + ix.table + ` (rowid, terms) VALUES `)
+		for i, r := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, r.id, r.joined)
+		}
+		if _, err := ix.d.Exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("search: put %s: %w", ix.kind, err)
+		}
+	}
+	return nil
 }
 
 func (ix *Index) delete(ctx context.Context, ids []int64) error {
@@ -223,6 +292,10 @@ func (ix *Index) SearchQuery(ctx context.Context, q Query, limit int, after int6
 	limit = min(limit, MaxLimit)
 	if q.Empty() || after < 0 || after == 1 {
 		return nil, ctx.Err()
+	}
+	// Inside a transaction, its own pending changes must be visible.
+	if err := ix.d.FlushDeferred(ctx, ix); err != nil {
+		return nil, err
 	}
 	if ix.d.Dialect == db.Postgres {
 		if after == 0 {
