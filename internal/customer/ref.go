@@ -31,16 +31,36 @@ type Ref struct {
 // may see, and a page that shows the customer file itself calls GetCustomer (audited).
 // A missing customer is a NotFound error ("thing.customer").
 func (s *Service) Ref(ctx context.Context, id int64) (Ref, error) {
-	r, err := s.store.Customer(ctx, id)
+	r, err := s.store.refRow(ctx, id)
 	if err != nil {
 		if db.IsNoRows(err) {
 			return Ref{}, apperr.NotFoundf("thing.customer")
 		}
 		return Ref{}, fmt.Errorf("customer: ref %d: %w", id, err)
 	}
+	return s.ref(r)
+}
+
+// Refs returns the summaries of the customers ids (missing ones are absent from the
+// map) in one query, like Ref.
+func (s *Service) Refs(ctx context.Context, ids []int64) (map[int64]Ref, error) {
+	rows, err := s.store.refRows(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]Ref, len(rows))
+	for _, r := range rows {
+		if out[r.ID], err = s.ref(r); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) ref(r refRow) (Ref, error) {
 	mobile, err := s.prot.dec(r.MobileEnc, aadMobile)
 	if err != nil {
-		return Ref{}, fmt.Errorf("customer: ref %d: %w", id, err)
+		return Ref{}, fmt.Errorf("customer: ref %d: %w", r.ID, err)
 	}
 	ref := Ref{ID: r.ID, Name: r.Name, Email: r.Email, Tier: r.Tier, CreditGrade: r.CreditGrade, DeptID: r.DeptID,
 		TeamID: r.TeamID, OwnerID: r.OwnerID, Status: r.Status, MergedInto: r.MergedInto}

@@ -155,29 +155,33 @@ func (e Event) View() EventView {
 	return v
 }
 
-// views maps requests to views with their customers' masked summaries (each customer
-// loaded once).
+// views maps requests to views with their customers' masked summaries (one query for
+// all the customers of the page).
 func (s *Service) views(ctx context.Context, ts []Ticket) []View {
 	now := s.now()
-	refs := map[int64]*CustomerSummary{}
 	out := make([]View, len(ts))
+	var ids []int64
+	seen := map[int64]bool{}
 	for i := range ts {
 		out[i] = ts[i].View(ctx, now)
-		id := ts[i].CustomerID
-		if id == 0 || s.customers == nil {
-			continue
+		if id := ts[i].CustomerID; id != 0 && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
 		}
-		sum, ok := refs[id]
-		if !ok {
-			if ref, err := s.customers.Ref(ctx, id); err == nil {
-				sum = &CustomerSummary{ID: ref.ID, Name: ref.Name, Mobile: ref.MaskedMobile, Tier: ref.Tier,
-					CreditGrade: ref.CreditGrade}
-			} else {
-				s.log.Warn("ticket: customer summary", "customer_id", id, "err", err.Error())
-			}
-			refs[id] = sum
+	}
+	if len(ids) == 0 || s.customers == nil {
+		return out
+	}
+	refs, err := s.customers.Refs(ctx, ids)
+	if err != nil {
+		s.log.Warn("ticket: customer summaries", "err", err.Error())
+		return out
+	}
+	for i := range ts {
+		if ref, ok := refs[ts[i].CustomerID]; ok {
+			out[i].Customer = &CustomerSummary{ID: ref.ID, Name: ref.Name, Mobile: ref.MaskedMobile, Tier: ref.Tier,
+				CreditGrade: ref.CreditGrade}
 		}
-		out[i].Customer = sum
 	}
 	return out
 }

@@ -430,7 +430,10 @@ func (q listQuery) sql() (string, []any) {
 		add("t.open = 1")
 		add("t.assignee_id IS NULL")
 	case QueueWaiting:
-		add("t.status IN ('waiting_customer', 'waiting_department')")
+		// Not through an index on status or open (the planner would then sort every
+		// waiting request): walking ids newest first stops after a page.
+		add("+t.open = 1")
+		add("(t.status || '') IN ('waiting_customer', 'waiting_department')")
 	case QueueBreaching:
 		add("t.open = 1")
 		add("t.resolve_due_at > 0 AND t.resolve_due_at <= ?", q.dueLimit)
@@ -443,6 +446,11 @@ func (q listQuery) sql() (string, []any) {
 	// Queues already confine a team-scoped agent to their team or themselves.
 	if q.branch == nil && !(q.sc.customerID == 0 && q.sc.scope == authz.ScopeTeam && (f.Queue == QueueMine || f.Queue == QueueTeam)) {
 		if w, a := q.sc.where(); w != "" {
+			if q.ids != nil || f.Queue == QueueWaiting {
+				// With the search hits given (or walking ids), the scope is a filter:
+				// an index on it would make the planner read and sort the whole scope.
+				w = strings.ReplaceAll(w, "t.", "+t.")
+			}
 			add(w, a...)
 		}
 	}
