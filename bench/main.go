@@ -6,6 +6,9 @@
 //	go run ./bench -scenario create-customers -n 30000 -c 16
 //	go run ./bench -scenario search-customers -docs 1000000
 //	go run ./bench -scenario import-customers -rows 100000
+//	go run ./bench -scenario create-tickets -n 30000 -c 16
+//	go run ./bench -scenario ticket-queue -docs 1000000
+//	go run ./bench -scenario search-tickets -docs 1000000
 package main
 
 import (
@@ -28,9 +31,10 @@ type options struct {
 	C           int    // create, search: concurrent clients
 	Rate        int    // create: paced requests per second (0 = as fast as possible)
 	Body        string // create: "mixed" (demo-like persons and organisations) or "simple"
-	Docs        int    // search: customers to load
+	Docs        int    // search, ticket-queue: customers or requests to load
 	Runs        int    // search: requests per query
 	Rows        int    // import: rows in the .xlsx
+	Customers   int    // ticket scenarios: customers the requests belong to
 	DSN         string // database (default: a fresh SQLite file in Dir)
 	Dir         string // working directory (default: a temporary one, removed unless Keep)
 	Keep        bool
@@ -40,19 +44,23 @@ type options struct {
 	// WALCheckpoint, when > 0, sets PRAGMA wal_autocheckpoint on the SQLite writer
 	// (an experiment: SQLite's default is 1000 pages).
 	WALCheckpoint int
+	// FTSConfig, when set ("automerge=8"), configures the SQLite FTS5 request index
+	// (an experiment).
+	FTSConfig string
 }
 
 func main() {
 	var o options
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
-	fs.StringVar(&o.Scenario, "scenario", "create-customers", "create-customers | search-customers | import-customers")
-	fs.IntVar(&o.N, "n", 30000, "create: number of POST /api/v1/customers requests")
+	fs.StringVar(&o.Scenario, "scenario", "create-customers", "create-customers | search-customers | import-customers | create-tickets | ticket-queue | search-tickets")
+	fs.IntVar(&o.N, "n", 30000, "create: number of POST /api/v1/customers (or /api/v1/tickets) requests")
 	fs.IntVar(&o.C, "c", 16, "concurrent HTTP clients")
 	fs.IntVar(&o.Rate, "rate", 0, "create: pace the requests at this many per second (0 = closed loop, as fast as possible)")
 	fs.StringVar(&o.Body, "body", "mixed", "create: request bodies, mixed (persons and organisations with contacts) or simple (a person)")
-	fs.IntVar(&o.Docs, "docs", 1000000, "search: customers to load before measuring (skipped when the database has them already)")
+	fs.IntVar(&o.Docs, "docs", 1000000, "search, ticket-queue: customers or requests to load before measuring (skipped when the database has them already)")
 	fs.IntVar(&o.Runs, "runs", 200, "search: requests per query")
 	fs.IntVar(&o.Rows, "rows", 100000, "import: rows in the generated .xlsx")
+	fs.IntVar(&o.Customers, "customers", 300, "ticket scenarios: customers the requests belong to (created first when missing)")
 	fs.StringVar(&o.DSN, "db", "", "database DSN (default: sqlite:DIR/kefu.db); reuse one with -dir DIR -keep")
 	fs.StringVar(&o.Dir, "dir", "", "working directory for the database, keys and files (default: a temporary directory)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the working directory")
@@ -60,6 +68,7 @@ func main() {
 	fs.StringVar(&o.CPUProfile, "cpuprofile", "", "write a CPU profile of the whole process (client and server) to this file")
 	fs.Uint64Var(&o.Seed, "seed", 7, "generator seed")
 	fs.IntVar(&o.WALCheckpoint, "wal-autocheckpoint", 0, "experiment: PRAGMA wal_autocheckpoint on the SQLite writer (0 = leave the default)")
+	fs.StringVar(&o.FTSConfig, "fts-config", "", "experiment: key=value FTS5 configuration of the SQLite request index (automerge, crisismerge, usermerge)")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -106,6 +115,12 @@ func run(ctx context.Context, o options, w io.Writer) (err error) {
 		return benchSearch(ctx, s, o, w)
 	case "import-customers", "import":
 		return benchImport(ctx, s, o, w)
+	case "create-tickets":
+		return benchCreateTickets(ctx, s, o, w)
+	case "ticket-queue":
+		return benchTicketQueue(ctx, s, o, w)
+	case "search-tickets":
+		return benchSearchTickets(ctx, s, o, w)
 	}
 	return errors.New("unknown scenario " + o.Scenario)
 }

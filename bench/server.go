@@ -61,6 +61,17 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		d.Close()
 		return nil, err
 	}
+	if k, v, ok := strings.Cut(o.FTSConfig, "="); ok && d.Dialect == db.SQLite {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			d.Close()
+			return nil, fmt.Errorf("-fts-config %s: %w", o.FTSConfig, err)
+		}
+		if _, err := d.W.ExecContext(ctx, `INSERT INTO search_ticket (search_ticket, rank) VALUES (?, ?)`, k, n); err != nil {
+			d.Close()
+			return nil, fmt.Errorf("-fts-config %s: %w", o.FTSConfig, err)
+		}
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	a, err := app.New(ctx, cfg, app.Options{DB: d, SkipMigrate: true, Log: log})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/kefu-cn/kefu/internal/config"
 	"github.com/kefu-cn/kefu/internal/demo"
 	"github.com/kefu-cn/kefu/internal/platform/db"
+	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
 func runServe(ctx context.Context, env *Env, args []string) error {
@@ -45,7 +46,9 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 
 	if withDemo {
-		logins, err := demo.Seed(ctx, demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock})
+		logins, err := demo.Seed(ctx, demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock,
+			Tickets: &ticket.Deps{DB: a.DB, Audit: a.Audit, Log: a.Log, Customers: a.Customer, Staff: a.Org,
+				Calendars: a.Calendars}, KB: a.KB})
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

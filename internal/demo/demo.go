@@ -1,7 +1,9 @@
 // Package demo fills an empty database with realistic demo data (SPEC §3.1 `kefu serve
 // --demo`): departments, teams and staff of every role. The dataset lives in data/*.json
 // (embedded): data/org.json for the organisation, data/customers.json for 500 customer
-// files (customers.go); later capabilities extend it with requests and visits.
+// files (customers.go), data/tickets.json for 3,000 service requests over the last 90
+// days with canned replies and FAQ articles (tickets.go); later capabilities extend it
+// with visits.
 package demo
 
 import (
@@ -11,10 +13,12 @@ import (
 	"fmt"
 
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/kb"
 	"github.com/kefu-cn/kefu/internal/org"
 	"github.com/kefu-cn/kefu/internal/platform/auth"
 	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"github.com/kefu-cn/kefu/internal/platform/clock"
+	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
 //go:embed data/*.json
@@ -69,14 +73,25 @@ type Deps struct {
 	Org      *org.Service
 	Auth     *auth.Service
 	Customer *customer.Service
-	// Clock dates the demo history (relationship dates, transactions); nil = real time.
+	// Clock dates the demo history (relationship dates, transactions, requests); nil =
+	// real time.
 	Clock clock.Clock
+	// Tickets are the request service's collaborators; nil = no demo requests. Seed
+	// builds its own request service over them with a fake clock (to date the history
+	// of every request) and without jobs, event bus or mail: nothing is sent or
+	// scheduled for the past (tickets.go).
+	Tickets *ticket.Deps
+	// KB receives the demo FAQ articles (nil = none).
+	KB *kb.Service
+	// TicketCount overrides the number of demo requests (0 = data/tickets.json).
+	TicketCount int
 }
 
 // Seed fills an empty database (no staff yet) in one transaction and returns the demo
-// logins, then adds the demo customers (customers.go) in a second transaction. When
-// staff exist already it adds nothing to the organisation and returns no logins; the
-// demo customers are still added when the demo accounts exist and no customer does.
+// logins, then adds the demo customers (customers.go) in a second transaction and the
+// demo requests, canned replies and FAQ articles (tickets.go). When staff exist already
+// it adds nothing to the organisation and returns no logins; the demo customers and
+// requests are still added when the demo accounts exist and none exist yet.
 func Seed(ctx context.Context, d Deps) ([]Login, error) {
 	if authz.From(ctx) == nil {
 		ctx = authz.WithActor(ctx, authz.System("demo"))
@@ -87,7 +102,10 @@ func Seed(ctx context.Context, d Deps) ([]Login, error) {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	if n > 0 {
-		return nil, seedCustomers(ctx, d)
+		if err := seedCustomers(ctx, d); err != nil {
+			return nil, err
+		}
+		return nil, seedTickets(ctx, d)
 	}
 	data, err := loadOrg()
 	if err != nil {
@@ -131,6 +149,9 @@ func Seed(ctx context.Context, d Deps) ([]Login, error) {
 		return nil, err
 	}
 	if err := seedCustomers(ctx, d); err != nil {
+		return nil, err
+	}
+	if err := seedTickets(ctx, d); err != nil {
 		return nil, err
 	}
 	return logins, nil
