@@ -127,21 +127,24 @@ func TestPhoneRequestToPortalConfirmation(t *testing.T) {
 	}
 	screenshot(t, staffCtx, "ticket-new.png")
 
-	// 3. The agent takes the request (assignment), replies and resolves it.
+	// 3. The agent takes the request (assignment), replies and resolves it. Each form
+	// post reloads the page: the old page is marked first, so that the wait is for the
+	// timeline of the page that comes back, not the one already showing.
+	markStale := chromedp.Evaluate[chromedp.Void](`document.body.dataset.stale = "1"`)
+	reloaded := chromedp.WaitVisible(chromedp.CSS(`body:not([data-stale]) #timeline`))
 	if tk.AssigneeID == 0 {
-		step(staffCtx, "take the request",
-			chromedp.Click(chromedp.CSS(`form#take button`)),
-			chromedp.WaitVisible(chromedp.ID(`timeline`)),
-		)
+		step(staffCtx, "take the request", markStale, chromedp.Click(chromedp.CSS(`form#take button`)), reloaded)
 	}
 	step(staffCtx, "reply",
 		chromedp.SendKeys(chromedp.CSS(`form#reply textarea[name=body]`), reply),
+		markStale,
 		chromedp.Click(chromedp.ID(`reply-send`)),
-		chromedp.WaitVisible(chromedp.ID(`timeline`)),
+		reloaded,
 	)
 	step(staffCtx, "resolve",
+		markStale,
 		chromedp.Click(chromedp.CSS(`form#transition button[name=to][value=resolved]`)),
-		chromedp.WaitVisible(chromedp.ID(`timeline`)),
+		reloaded,
 	)
 	if tk, err = s.App.Ticket.GetTicket(sys, id); err != nil {
 		t.Fatal(err)
