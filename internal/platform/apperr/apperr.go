@@ -24,6 +24,10 @@ const (
 	Conflict
 	TooLarge
 	RateLimited
+	// PreconditionRequired: a write that must name the version it changes did not.
+	PreconditionRequired
+	// Unavailable: a dependency (the database) cannot be reached right now; retry later.
+	Unavailable
 )
 
 var codes = map[Kind]string{
@@ -36,7 +40,14 @@ var codes = map[Kind]string{
 	Conflict:        "conflict",
 	TooLarge:        "too_large",
 	RateLimited:     "rate_limited",
+	// PreconditionRequired and Unavailable keep their own codes.
+	PreconditionRequired: "version_required",
+	Unavailable:          "unavailable",
 }
+
+// CodeStaleVersion is the one machine code of a write against an outdated version, in
+// every capability.
+const CodeStaleVersion = "version_conflict"
 
 // Error is a classified error with a translatable message and optional field errors.
 type Error struct {
@@ -112,6 +123,16 @@ func (e *Error) WithCode(code string) *Error { e.Code = code; return e }
 // WithCause records the underlying cause.
 func (e *Error) WithCause(err error) *Error { e.Err = err; return e }
 
+// WithField names a field that the error is about (the body's "fields" member) with a
+// message key for it.
+func (e *Error) WithField(field, key string, kv ...any) *Error {
+	if e.Fields == nil {
+		e.Fields = map[string]i18n.Msg{}
+	}
+	e.Fields[field] = i18n.M(key, kv...)
+	return e
+}
+
 // With adds an extra member to the error body.
 func (e *Error) With(k string, v any) *Error {
 	if e.Extra == nil {
@@ -124,6 +145,24 @@ func (e *Error) With(k string, v any) *Error {
 // NotFoundf is a not-found error naming the kind of thing (a catalog key).
 func NotFoundf(thingKey string) *Error {
 	return New(NotFound, "error.not_found", "thing", i18n.M(thingKey))
+}
+
+// StaleVersion is the error of a write that named a version other than the record's
+// current one (409, code "version_conflict"); current, when > 0, is added to the body.
+func StaleVersion(current int64) *Error {
+	e := New(Conflict, "error.version_conflict").WithCode(CodeStaleVersion)
+	if current > 0 {
+		e.With("current_version", current)
+	}
+	return e
+}
+
+// VersionRequired is the error of a PATCH that carried no version (428).
+func VersionRequired() *Error { return New(PreconditionRequired, "error.version_required") }
+
+// UnavailableErr is the error of a request that could not reach the database (503).
+func UnavailableErr(cause error) *Error {
+	return New(Unavailable, "error.unavailable").WithCause(cause)
 }
 
 // ForbiddenErr is the standard permission error.

@@ -45,6 +45,10 @@ func Status(k apperr.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
+	case apperr.PreconditionRequired:
+		return http.StatusPreconditionRequired
+	case apperr.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -86,6 +90,9 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := Describe(r.Context(), err)
 	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "60")
+	}
+	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "5")
 	}
 	JSON(w, status, errorJSON(body))
 }

@@ -1,0 +1,54 @@
+package httpx
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/kefu-cn/kefu/internal/platform/apperr"
+)
+
+// Version returns the record version that a PATCH must name: the body's "version"
+// member (body, nil when the client sent none) or the If-Match header, which holds the
+// version as an entity tag ("3", W/"3" or a bare 3). Neither: 428 version_required.
+// Both, disagreeing, or an If-Match that is no version: 400 naming "version".
+func Version(r *http.Request, body *int64) (int64, error) {
+	header, hasHeader, err := ifMatchVersion(r)
+	if err != nil {
+		return 0, err
+	}
+	switch {
+	case body != nil && hasHeader && *body != header:
+		return 0, apperr.New(apperr.Malformed, "error.malformed.version_mismatch").WithCode("malformed_request").
+			WithField("version", "error.malformed.version_mismatch")
+	case body != nil:
+		if *body <= 0 {
+			return 0, apperr.InvalidField("version", "field.invalid")
+		}
+		return *body, nil
+	case hasHeader:
+		return header, nil
+	}
+	return 0, apperr.VersionRequired()
+}
+
+// ifMatchVersion reads If-Match as a version number.
+func ifMatchVersion(r *http.Request) (int64, bool, error) {
+	raw := strings.TrimSpace(r.Header.Get("If-Match"))
+	if raw == "" {
+		return 0, false, nil
+	}
+	v := strings.TrimPrefix(raw, "W/")
+	v = strings.TrimSuffix(strings.TrimPrefix(v, `"`), `"`)
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, false, apperr.New(apperr.Malformed, "error.malformed.if_match").WithField("version", "error.malformed.if_match")
+	}
+	return n, true, nil
+}
+
+// SetETag sets the ETag of a versioned record, so that clients can send it back in
+// If-Match.
+func SetETag(w http.ResponseWriter, version int64) {
+	w.Header().Set("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
+}
