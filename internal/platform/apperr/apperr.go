@@ -28,6 +28,8 @@ const (
 	PreconditionRequired
 	// Unavailable: a dependency (the database) cannot be reached right now; retry later.
 	Unavailable
+	// MethodNotAllowed: the resource exists but does not answer this method.
+	MethodNotAllowed
 )
 
 var codes = map[Kind]string{
@@ -43,6 +45,7 @@ var codes = map[Kind]string{
 	// PreconditionRequired and Unavailable keep their own codes.
 	PreconditionRequired: "version_required",
 	Unavailable:          "unavailable",
+	MethodNotAllowed:     "method_not_allowed",
 }
 
 // CodeStaleVersion is the one machine code of a write against an outdated version, in
@@ -133,7 +136,18 @@ func (e *Error) WithField(field, key string, kv ...any) *Error {
 	return e
 }
 
-// With adds an extra member to the error body.
+// OnField names field as the one the error is about, with the error's own message as
+// the field's message (the body's "fields" member).
+func (e *Error) OnField(field string) *Error {
+	if e.Fields == nil {
+		e.Fields = map[string]i18n.Msg{}
+	}
+	e.Fields[field] = e.Msg
+	return e
+}
+
+// With adds an extra member to the error body. A field the error is about is never an
+// extra member: name it with WithField or OnField (the body's "fields" map).
 func (e *Error) With(k string, v any) *Error {
 	if e.Extra == nil {
 		e.Extra = map[string]any{}
@@ -144,7 +158,7 @@ func (e *Error) With(k string, v any) *Error {
 
 // NotFoundf is a not-found error naming the kind of thing (a catalog key).
 func NotFoundf(thingKey string) *Error {
-	return New(NotFound, "error.not_found", "thing", i18n.M(thingKey))
+	return &Error{Kind: NotFound, Msg: i18n.M("error.not_found", "thing", i18n.M(thingKey))}
 }
 
 // StaleVersion is the error of a write that named a version other than the record's

@@ -5,10 +5,14 @@ package httpx
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
+	"unicode"
 
 	"github.com/kefu-cn/kefu/internal/platform/apperr"
+	"github.com/kefu-cn/kefu/internal/platform/db"
 	"github.com/kefu-cn/kefu/internal/platform/i18n"
 )
 
@@ -49,6 +53,8 @@ func Status(k apperr.Kind) int {
 		return http.StatusPreconditionRequired
 	case apperr.Unavailable:
 		return http.StatusServiceUnavailable
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -60,6 +66,10 @@ func Describe(ctx context.Context, err error) (int, ErrorBody) {
 	lang := i18n.Lang(ctx)
 	rid := RequestID(ctx)
 	e, ok := apperr.As(err)
+	if (!ok || e.Kind == apperr.Internal) && db.IsUnavailable(err) { // the database is away: 503, retry later
+		Logger(ctx).WarnContext(ctx, "database unavailable", slog.String("err", err.Error()))
+		e, ok = apperr.UnavailableErr(err), true
+	}
 	if !ok || e.Kind == apperr.Internal {
 		if !errors.Is(err, context.Canceled) {
 			Logger(ctx).ErrorContext(ctx, "request failed", slog.String("err", err.Error()))
@@ -75,11 +85,11 @@ func Describe(ctx context.Context, err error) (int, ErrorBody) {
 	if key.Key == "" {
 		key = i18n.M("error." + apperr.CodeOf(e))
 	}
-	body.Error.Message = cat.Msg(lang, key)
+	body.Error.Message = cat.Msg(lang, SafeMsg(key))
 	if len(e.Fields) > 0 {
 		body.Error.Fields = make(map[string]string, len(e.Fields))
 		for f, m := range e.Fields {
-			body.Error.Fields[f] = cat.Msg(lang, m)
+			body.Error.Fields[SafeText(f)] = cat.Msg(lang, SafeMsg(m))
 		}
 	}
 	return Status(e.Kind), body
@@ -94,10 +104,15 @@ func Error(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
 		w.Header().Set("Retry-After", "5")
 	}
+	if status == http.StatusServiceUnavailable && unavailablePage(w, r, err) {
+		return
+	}
 	JSON(w, status, errorJSON(body))
 }
 
-// errorJSON flattens Extra into the error object.
+// errorJSON flattens Extra into the error object. The members of the contract (code,
+// message, fields, request_id) cannot be overridden, and a lone top-level "field" is
+// refused: the fields an error is about are only ever named in "fields".
 func errorJSON(b ErrorBody) map[string]any {
 	inner := map[string]any{"code": b.Error.Code, "message": b.Error.Message}
 	if len(b.Error.Fields) > 0 {
@@ -107,9 +122,59 @@ func errorJSON(b ErrorBody) map[string]any {
 		inner["request_id"] = b.Error.RequestID
 	}
 	for k, v := range b.Error.Extra {
-		if _, taken := inner[k]; !taken {
+		if _, taken := inner[k]; !taken && !reservedExtra[k] {
 			inner[k] = v
 		}
 	}
 	return map[string]any{"error": inner}
+}
+
+// reservedExtra are members an error's Extra may never add to the body.
+var reservedExtra = map[string]bool{"code": true, "message": true, "fields": true, "request_id": true, "field": true}
+
+// maxArgRunes bounds a message argument that may come from the client.
+const maxArgRunes = 64
+
+// SafeText makes a string fit to appear in an error message or as a field name: control,
+// format (bidirectional overrides, zero-width) and other invisible characters are
+// dropped, invalid UTF-8 becomes U+FFFD, and the result is at most 64 characters
+// (longer text is cut and ends with an ellipsis). Messages name the problem, they never
+// echo raw client input.
+func SafeText(s string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
+		if !unicode.IsGraphic(r) || unicode.Is(unicode.Cf, r) {
+			continue
+		}
+		if n == maxArgRunes {
+			b.WriteRune('…')
+			break
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// SafeMsg returns m with every string argument (nested messages too) passed through
+// SafeText, so that no argument that came from a client reaches a message unbounded.
+func SafeMsg(m i18n.Msg) i18n.Msg {
+	if len(m.Args) == 0 {
+		return m
+	}
+	args := make(map[string]any, len(m.Args))
+	for k, v := range m.Args {
+		switch v := v.(type) {
+		case string:
+			args[k] = SafeText(v)
+		case i18n.Msg:
+			args[k] = SafeMsg(v)
+		case fmt.Stringer:
+			args[k] = SafeText(v.String())
+		default:
+			args[k] = v
+		}
+	}
+	return i18n.Msg{Key: m.Key, Args: args}
 }

@@ -63,6 +63,23 @@ func TestDecode(t *testing.T) {
 		{name: "trailing junk", ct: "application/json", body: `{"name":"a"} x`, kind: apperr.Malformed, key: "error.malformed.trailing"},
 		{name: "too large", ct: "application/json", body: `{"name":"` + strings.Repeat("x", 200) + `"}`, limit: 64, kind: apperr.TooLarge, key: "error.too_large"},
 		{name: "too large after value", ct: "application/json", body: `{"name":"a"}` + strings.Repeat(" ", 200), limit: 64, kind: apperr.TooLarge, key: "error.too_large"},
+		// Input hygiene (issue 7 item 7).
+		{name: "invalid utf-8 bytes", ct: "application/json", body: "{\"name\":\"a\xff\"}", kind: apperr.Malformed, key: "error.malformed.utf8", field: "(body)"},
+		{name: "lone high surrogate", ct: "application/json", body: `{"name":"a\ud800b"}`, kind: apperr.Malformed, key: "error.malformed.surrogate", field: "name"},
+		{name: "lone low surrogate", ct: "application/json", body: `{"name":"\uDC00"}`, kind: apperr.Malformed, key: "error.malformed.surrogate", field: "name"},
+		{name: "reversed surrogates", ct: "application/json", body: `{"tags":["\udc00\ud800"]}`, kind: apperr.Malformed, key: "error.malformed.surrogate", field: "tags[0]"},
+		{name: "high surrogate then letter", ct: "application/json", body: `{"name":"\ud83d\u0041"}`, kind: apperr.Malformed, key: "error.malformed.surrogate", field: "name"},
+		{name: "ok surrogate pair", ct: "application/json", body: `{"name":"\ud83d\ude00 \u4e2d \"\\\ufffd"}`},
+		{name: "duplicate key", ct: "application/json", body: `{"name":"a","age":1,"name":"b"}`, kind: apperr.Malformed, key: "error.malformed.duplicate_key", field: "name"},
+		{name: "duplicate nested key", ct: "application/json", body: `{"addr":{"zip":1,"zip":2}}`, kind: apperr.Malformed, key: "error.malformed.duplicate_key", field: "addr.zip"},
+		{name: "duplicate key in another case", ct: "application/json", body: `{"name":"a","NAME":"b"}`, kind: apperr.Malformed, key: "error.malformed.duplicate_key", field: "NAME"},
+		{name: "same key in sibling objects", ct: "application/json", body: `{"addr":{"zip":1},"name":"zip"}`},
+		{name: "unknown field made of prose", ct: "application/json", body: `{"please call 400-000":1}`, kind: apperr.Malformed, key: "error.malformed.unknown_field_unnamed", field: "(body)"},
+		{name: "tab in a name", ct: "application/json", body: `{"name":"a\tb"}`, kind: apperr.Invalid, key: "error.validation_failed", field: "name"},
+		{name: "newline in a tag", ct: "application/json", body: `{"tags":["ok","a\nb"]}`, kind: apperr.Invalid, key: "error.validation_failed", field: "tags[1]"},
+		{name: "NUL in a name", ct: "application/json", body: `{"name":"3003\u0000"}`, kind: apperr.Invalid, key: "error.validation_failed", field: "name"},
+		{name: "bidi override in a name", ct: "application/json", body: `{"name":"abc\u202Etxt.exe"}`, kind: apperr.Invalid, key: "error.validation_failed", field: "name"},
+		{name: "bidi isolate in a name", ct: "application/json", body: `{"name":"a\u2067b"}`, kind: apperr.Invalid, key: "error.validation_failed", field: "name"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,8 +105,11 @@ func TestDecode(t *testing.T) {
 			if e.Kind != tc.kind || e.Msg.Key != tc.key {
 				t.Fatalf("Decode error = kind %v key %q, want kind %v key %q", e.Kind, e.Msg.Key, tc.kind, tc.key)
 			}
-			if tc.field != "" && e.Extra["field"] != tc.field {
-				t.Errorf("field = %v, want %q", e.Extra["field"], tc.field)
+			if _, ok := e.Fields[tc.field]; tc.field != "" && !ok {
+				t.Errorf("fields = %v, want %q named", e.Fields, tc.field)
+			}
+			if _, lone := e.Extra["field"]; lone {
+				t.Errorf("error has a lone field member: %v", e.Extra)
 			}
 			// The message names the problem in every language, with no placeholder left.
 			for _, lang := range i18n.Languages {
@@ -97,7 +117,14 @@ func TestDecode(t *testing.T) {
 					t.Errorf("%s message %q is not fully translated", lang, msg)
 				}
 			}
-			if tc.field != "" && !strings.Contains(cat.Msg(i18n.En, e.Msg), tc.field) {
+			for f, m := range e.Fields {
+				for _, lang := range i18n.Languages {
+					if msg := cat.Msg(lang, m); strings.Contains(msg, "{") || msg == m.Key {
+						t.Errorf("%s message of field %s %q is not fully translated", lang, f, msg)
+					}
+				}
+			}
+			if tc.field != "" && tc.field != "(body)" && e.Kind == apperr.Malformed && !strings.Contains(cat.Msg(i18n.En, e.Msg), tc.field) {
 				t.Errorf("message %q does not name field %q", cat.Msg(i18n.En, e.Msg), tc.field)
 			}
 		})
@@ -294,7 +321,7 @@ func TestListParams(t *testing.T) {
 		limit, cursor, err := httpx.ListParams(r)
 		if tc.bad {
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.Malformed || e.Extra["field"] != "limit" {
+			if !ok || e.Kind != apperr.Malformed || e.Fields["limit"].Key == "" {
 				t.Errorf("%q: err = %v, want Malformed naming limit", tc.query, err)
 			}
 			continue
@@ -334,7 +361,7 @@ func TestCursors(t *testing.T) {
 			}
 			continue
 		}
-		if e, ok := apperr.As(err); !ok || e.Kind != apperr.Malformed || e.Msg.Key != "error.malformed.cursor" || e.Extra["field"] != "cursor" {
+		if e, ok := apperr.As(err); !ok || e.Kind != apperr.Malformed || e.Msg.Key != "error.malformed.cursor" || e.Fields["cursor"].Key == "" {
 			t.Errorf("DecodeCursor(%q) = %v, want a malformed cursor error", bad, err)
 		}
 	}

@@ -37,7 +37,7 @@ func DecodeCursor(s string, v any) error {
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil || json.Unmarshal(b, v) != nil {
-		return apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	return nil
 }
@@ -48,18 +48,19 @@ func ListParams(r *http.Request) (limit int, cursor string, err error) {
 	if s := r.URL.Query().Get("limit"); s != "" {
 		n, convErr := strconv.Atoi(s)
 		if convErr != nil || n < 1 || n > MaxLimit {
-			return 0, "", apperr.New(apperr.Malformed, "error.malformed.limit", "max", MaxLimit).With("field", "limit")
+			return 0, "", apperr.New(apperr.Malformed, "error.malformed.limit", "max", MaxLimit).OnField("limit")
 		}
 		limit = n
 	}
 	return limit, r.URL.Query().Get("cursor"), nil
 }
 
-// PathID reads a positive integer path value.
+// PathID reads a positive integer path value. Anything else is "not found", and the
+// message never repeats what the client sent.
 func PathID(r *http.Request, name string) (int64, error) {
 	n, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || n <= 0 {
-		return 0, apperr.New(apperr.NotFound, "error.not_found", "thing", "#"+r.PathValue(name))
+		return 0, apperr.NotFoundf("thing.resource")
 	}
 	return n, nil
 }
@@ -72,7 +73,7 @@ func QueryInt64(r *http.Request, name string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, apperr.New(apperr.Malformed, "error.malformed.param", "param", name).With("field", name)
+		return 0, apperr.New(apperr.Malformed, "error.malformed.param", "param", name).OnField(name)
 	}
 	return n, nil
 }

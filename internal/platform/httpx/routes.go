@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/kefu-cn/kefu/internal/platform/apperr"
 	"github.com/kefu-cn/kefu/internal/platform/authz"
@@ -55,6 +56,87 @@ type Router struct {
 	routes            []Route
 	// bodyLimits maps the patterns of routes with their own MaxBody to it.
 	bodyLimits map[string]int64
+	// pageErrors are the page error renderers of parts of the site with their own look
+	// (the portal), by path prefix; PageError serves the rest.
+	pageErrors []prefixPageError
+}
+
+type prefixPageError struct {
+	prefix string
+	render func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+// PageErrorUnder makes render the error page of every page under prefix (e.g.
+// "/portal/"): failed checks of its page routes and its unknown addresses. The longest
+// matching prefix wins.
+func (rt *Router) PageErrorUnder(prefix string, render func(w http.ResponseWriter, r *http.Request, err error)) {
+	rt.pageErrors = append(rt.pageErrors, prefixPageError{prefix: prefix, render: render})
+}
+
+// pageError returns the error page renderer for r's path (nil when there is none).
+func (rt *Router) pageError(r *http.Request) func(w http.ResponseWriter, r *http.Request, err error) {
+	render, best := rt.PageError, -1
+	for _, pe := range rt.pageErrors {
+		p := strings.TrimSuffix(pe.prefix, "/")
+		if (r.URL.Path == p || strings.HasPrefix(r.URL.Path, p+"/")) && len(p) > best {
+			render, best = pe.render, len(p)
+		}
+	}
+	return render
+}
+
+// ServeHTTP routes r. A request that matches no route gets the error contract instead
+// of net/http's plain text: under /api/ the JSON error body (404 not_found, or 405
+// method_not_allowed with an Allow header), elsewhere the styled error page of that
+// part of the site. Routes() still lists only the mounted routes.
+func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h, pattern := rt.Mux.Handler(r)
+	if pattern != "" {
+		rt.Mux.ServeHTTP(w, r)
+		return
+	}
+	// The mux's own answer (404, or 405 with Allow) is probed, never written.
+	p := &probeWriter{header: http.Header{}}
+	h.ServeHTTP(p, r)
+	var err error
+	if p.status == http.StatusMethodNotAllowed {
+		allow := p.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		err = apperr.New(apperr.MethodNotAllowed, "error.method_not_allowed", "allow", allow)
+	} else {
+		err = apperr.New(apperr.NotFound, "error.route_not_found")
+	}
+	if render := rt.pageError(r); render != nil && !IsAPI(r) {
+		render(w, r, err)
+		return
+	}
+	Error(w, r, err)
+}
+
+// IsAPI reports whether r is addressed to the JSON API (/api/...).
+func IsAPI(r *http.Request) bool {
+	return r.URL.Path == "/api" || strings.HasPrefix(r.URL.Path, "/api/")
+}
+
+// probeWriter records what a handler would answer, writing nothing.
+type probeWriter struct {
+	header http.Header
+	status int
+}
+
+func (p *probeWriter) Header() http.Header { return p.header }
+
+func (p *probeWriter) Write(b []byte) (int, error) {
+	if p.status == 0 {
+		p.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+func (p *probeWriter) WriteHeader(status int) {
+	if p.status == 0 {
+		p.status = status
+	}
 }
 
 // NewRouter returns an empty router.
@@ -107,8 +189,8 @@ func (rt *Router) BodyLimit(n int64) Middleware {
 func (rt *Router) Routes() []Route { return append([]Route(nil), rt.routes...) }
 
 func (rt *Router) fail(w http.ResponseWriter, r *http.Request, route Route, err error) {
-	if route.Page && rt.PageError != nil {
-		rt.PageError(w, r, err)
+	if render := rt.pageError(r); route.Page && render != nil {
+		render(w, r, err)
 		return
 	}
 	Error(w, r, err)
@@ -146,6 +228,12 @@ func (rt *Router) guard(route Route) http.Handler {
 			}
 			if !safeMethod(r.Method) && a.SessionID != "" && !validCSRF(r) {
 				rt.fail(w, r, route, csrfError(r))
+				return
+			}
+		}
+		if route.Page && !safeMethod(r.Method) {
+			if err := CheckForm(r); err != nil {
+				rt.fail(w, r, route, err)
 				return
 			}
 		}

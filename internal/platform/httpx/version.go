@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -51,4 +52,44 @@ func ifMatchVersion(r *http.Request) (int64, bool, error) {
 // If-Match.
 func SetETag(w http.ResponseWriter, version int64) {
 	w.Header().Set("ETag", `"`+strconv.FormatInt(version, 10)+`"`)
+}
+
+// DecodePatch decodes a versioned PATCH body strictly into req and sets *version to the
+// version the change is made against: the body's "version" member (*version as decoded)
+// or If-Match (428 with neither; see Version).
+func DecodePatch(r *http.Request, req any, version **int64) error {
+	if err := Decode(r, req); err != nil {
+		return err
+	}
+	v, err := Version(r, *version)
+	if err != nil {
+		return err
+	}
+	*version = &v
+	return nil
+}
+
+// PatchByID is the handler of a versioned "PATCH .../{id}": the id from the path, the
+// body and version through DecodePatch (version points into the body at its
+// "version" member), then fn, whose result is written as 200 with the record's new
+// version as ETag. The service refuses a stale version (409) inside its transaction.
+func PatchByID[P any](version func(*P) **int64, fn func(ctx context.Context, id int64, p P) (out any, newVersion int64, err error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, err := PathID(r, "id")
+		var p P
+		if err == nil {
+			err = DecodePatch(r, &p, version(&p))
+		}
+		var out any
+		var next int64
+		if err == nil {
+			out, next, err = fn(r.Context(), id, p)
+		}
+		if err != nil {
+			Error(w, r, err)
+			return
+		}
+		SetETag(w, next)
+		JSON(w, http.StatusOK, out)
+	}
 }

@@ -227,7 +227,7 @@ func (e *Engine) AssetURL(name string) string { return e.assets[name].url }
 func (e *Engine) ServeStatic(w http.ResponseWriter, r *http.Request) {
 	a, ok := e.byURL[r.URL.Path]
 	if !ok {
-		http.NotFound(w, r)
+		e.PageError(w, r, apperr.New(apperr.NotFound, "error.route_not_found"))
 		return
 	}
 	w.Header().Set("Content-Type", a.ct)
@@ -347,7 +347,7 @@ func (e *Engine) FieldErrors(ctx context.Context, err error) (FormErrors, string
 	lang := i18n.Lang(ctx)
 	fe := FormErrors{}
 	for f, m := range ae.Fields {
-		fe[f] = e.cat.Msg(lang, m)
+		fe[f] = e.cat.Msg(lang, httpx.SafeMsg(m))
 	}
-	return fe, e.cat.Msg(lang, ae.Msg), true
+	return fe, e.cat.Msg(lang, httpx.SafeMsg(ae.Msg)), true
 }
