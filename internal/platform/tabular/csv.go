@@ -195,9 +195,12 @@ func needsNeutralizing(s string) bool {
 	return false
 }
 
-// neutralize prefixes a would-be formula with an apostrophe (CSV output only).
+// neutralize prefixes a would-be formula with an apostrophe, in CSV and XLSX alike
+// (OWASP's advice against formula injection). A text that already starts with
+// apostrophes before a formula character gets one more, so that unneutralize, which
+// removes exactly one, gives every text back unchanged.
 func neutralize(s string) string {
-	if needsNeutralizing(s) {
+	if needsNeutralizing(strings.TrimLeft(s, "'")) {
 		return "'" + s
 	}
 	return s
@@ -205,7 +208,7 @@ func neutralize(s string) string {
 
 // unneutralize removes the apostrophe that neutralize added.
 func unneutralize(s string) string {
-	if len(s) > 1 && s[0] == '\'' && needsNeutralizing(s[1:]) {
+	if len(s) > 1 && s[0] == '\'' && needsNeutralizing(strings.TrimLeft(s, "'")) {
 		return s[1:]
 	}
 	return s

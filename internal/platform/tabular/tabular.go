@@ -24,10 +24,12 @@
 // zeros and long digit strings survive; numbers as numbers; time.Time as dates.
 //
 // Formula injection: a string cell starting with = + - @ tab or carriage return could
-// be run as a formula by a spreadsheet program. In CSV such a cell is written with a
-// leading apostrophe (which Excel hides and which this package's reader removes again,
-// so exports read back unchanged). In XLSX every string is an inline string cell,
-// never a formula, so it is written unchanged and shown as plain text.
+// be run as a formula by a spreadsheet program (or become one when a person edits the
+// cell, or when the sheet is saved again as CSV). In CSV and XLSX alike such a cell is
+// written with a leading apostrophe, as OWASP recommends; this package's reader
+// removes it again, so exports read back (and import) unchanged. Numbers written as
+// numbers are not text and are left alone; in XLSX every string is moreover an inline
+// string cell, never a formula.
 //
 // Known limits of the output: encoding/csv, writing CRLF line ends, drops a carriage
 // return that is not followed by a line feed; excelize cuts a string cell at 32,767

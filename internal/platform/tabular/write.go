@@ -174,7 +174,7 @@ func (w *Writer) writeHeader(header []string, required []bool) error {
 		if i < len(required) && required[i] {
 			style = w.styles.required
 		}
-		cells[i] = excelize.Cell{StyleID: style, Value: h}
+		cells[i] = excelize.Cell{StyleID: style, Value: neutralize(h)}
 	}
 	w.row++
 	return w.setRow(cells)
@@ -264,12 +264,15 @@ func (w *Writer) setRow(cells []any) error {
 }
 
 func (w *Writer) xlsxCell(v any) any {
-	text := func(s string) any {
+	// digits is a number that is written as text (too long for Excel to hold): it is
+	// made of digits and a sign, never a formula, and stays as it is.
+	digits := func(s string) any {
 		if s == "" {
 			return nil
 		}
 		return excelize.Cell{StyleID: w.styles.text, Value: s}
 	}
+	text := func(s string) any { return digits(neutralize(s)) }
 	switch x := v.(type) {
 	case nil:
 		return nil
@@ -278,15 +281,15 @@ func (w *Writer) xlsxCell(v any) any {
 	case []byte:
 		return text(string(x))
 	case int:
-		return bigIntAsText(int64(x), text)
+		return bigIntAsText(int64(x), digits)
 	case int64:
-		return bigIntAsText(x, text)
+		return bigIntAsText(x, digits)
 	case int32, int16, int8, uint8, uint16, uint32:
 		return x
 	case uint:
-		return bigUintAsText(uint64(x), text)
+		return bigUintAsText(uint64(x), digits)
 	case uint64:
-		return bigUintAsText(x, text)
+		return bigUintAsText(x, digits)
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil

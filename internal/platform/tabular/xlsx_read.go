@@ -551,9 +551,9 @@ func (s *xlsxSource) cellValue(c *cellState) (string, error) {
 		if err != nil || i < 0 || i >= len(s.sst) {
 			return "", invalidXLSX(fmt.Errorf("shared string index %q", raw))
 		}
-		return s.sst[i], nil
+		return unneutralize(s.sst[i]), nil
 	case "inlineStr", "str":
-		return decodeEscapes(raw), nil
+		return unneutralize(decodeEscapes(raw)), nil
 	case "b":
 		switch strings.TrimSpace(raw) {
 		case "":
