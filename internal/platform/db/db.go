@@ -58,6 +58,13 @@ type DB struct {
 	wStmts, rStmts stmtCache
 
 	group *group // SQLite group committer; nil on PostgreSQL or when disabled
+
+	// envelopes caps the envelopes open at once (WithEnvelope) on PostgreSQL, where
+	// reads and writes share one pool: an envelope holds a connection while its work
+	// may need a second one (a read outside the transaction, such as a cache load), so
+	// envelopes alone must never be able to hold every connection. nil: no cap (SQLite,
+	// whose single writer serializes envelopes and whose reads have their own pool).
+	envelopes chan struct{}
 }
 
 // Options tune Open.
@@ -128,7 +135,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 			return nil, err
 		}
 	case Postgres:
-		pool, err := sql.Open("pgx", src)
+		pool, err := sql.Open("pgx", withConnectTimeout(src))
 		if err != nil {
 			return nil, fmt.Errorf("db: open postgres: %w", err)
 		}
@@ -139,6 +146,7 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		pool.SetMaxOpenConns(n)
 		pool.SetMaxIdleConns(n)
 		d.W, d.R = pool, pool
+		d.envelopes = make(chan struct{}, max(1, n/2))
 	}
 	if err := d.W.PingContext(ctx); err != nil {
 		d.Close()
@@ -148,6 +156,23 @@ func Open(ctx context.Context, dsn string, opt Options) (*DB, error) {
 		d.group = newGroup(d)
 	}
 	return d, nil
+}
+
+// withConnectTimeout gives a PostgreSQL URL a connect_timeout (5 s) unless it has one:
+// while the server is unreachable, requests then fail fast with 503 instead of waiting
+// for the operating system's TCP timeout.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return dsn
+	}
+	q := u.Query()
+	if q.Get("connect_timeout") != "" {
+		return dsn
+	}
+	q.Set("connect_timeout", "5")
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func (d *DB) openSQLite(path string, opt Options) error {
