@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -64,8 +65,29 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		return Usagef("cannot listen on %s: %v", cfg.Addr, err)
 	}
 	fmt.Fprintf(env.Stdout, "Kefu %s listening on %s (database: %s)\n", Version, displayAddr(ln.Addr()), a.DB.Dialect)
+	if exposedWithoutHTTPS(ln.Addr(), cfg) {
+		log.Warn("listening on a non-loopback address over plain HTTP: cookies are not Secure and no HSTS is sent. "+
+			"Put Kefu behind a TLS proxy and set http.public_url = \"https://...\" (KEFU_PUBLIC_URL), "+
+			"or list the proxy in http.trusted_proxies so that its X-Forwarded-Proto: https is believed",
+			slog.String("addr", ln.Addr().String()))
+	}
 	log.Info("ready", slog.String("addr", ln.Addr().String()), slog.Duration("startup", time.Since(start)))
 	return a.Serve(ctx, ln)
+}
+
+// exposedWithoutHTTPS reports whether the server listens beyond loopback while nothing
+// says the site is served over HTTPS (Kefu itself speaks plain HTTP): neither an
+// https:// public URL nor a trusted proxy that could forward X-Forwarded-Proto.
+func exposedWithoutHTTPS(addr net.Addr, cfg config.Config) bool {
+	if cfg.PublicHTTPS() || len(cfg.HTTP.TrustedProxies) > 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err != nil || !ip.IsLoopback()
 }
 
 func printLogins(env *Env, logins []demo.Login) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,6 +49,17 @@ type Config struct {
 	HTTP     HTTPConfig     `toml:"http"`
 	Audit    AuditConfig    `toml:"audit"`
 	Security SecurityConfig `toml:"security"`
+	// Idempotency sets how Idempotency-Key reservations and answers are kept.
+	Idempotency IdempotencyConfig `toml:"idempotency"`
+}
+
+// IdempotencyConfig sets the Idempotency-Key lease and retention.
+type IdempotencyConfig struct {
+	// Lease is how long a request holds its key while it runs; a retry with the same
+	// key and request takes the key over once it has passed (the holder died).
+	Lease Duration `toml:"lease"`
+	// Retention is how long answers are kept for replay.
+	Retention Duration `toml:"retention"`
 }
 
 // LogConfig sets the log output.
@@ -76,6 +88,20 @@ type HTTPConfig struct {
 	MaxBodyBytes   int64    `toml:"max_body_bytes"`
 	TrustedProxies []string `toml:"trusted_proxies"`
 	ShutdownGrace  Duration `toml:"shutdown_grace"`
+	// PublicURL is the address users reach the site at. An https:// URL means a TLS
+	// proxy sits in front: every cookie is Secure and HSTS is sent, whatever
+	// X-Forwarded-Proto says.
+	PublicURL string `toml:"public_url"`
+}
+
+// PublicHTTPS reports whether users reach the site over HTTPS: http.public_url, or
+// base_url when public_url is not set, starts with https://.
+func (c *Config) PublicHTTPS() bool {
+	u := strings.TrimSpace(c.HTTP.PublicURL)
+	if u == "" {
+		u = strings.TrimSpace(c.BaseURL)
+	}
+	return strings.HasPrefix(strings.ToLower(u), "https://")
 }
 
 // AuditConfig sets the audit checkpoint cadence.
@@ -111,8 +137,9 @@ func Default() Config {
 			MaxBodyBytes:  1 << 20,
 			ShutdownGrace: Duration{10 * time.Second},
 		},
-		Audit:    AuditConfig{CheckpointInterval: Duration{time.Minute}},
-		Security: SecurityConfig{MinPasswordLength: 8},
+		Audit:       AuditConfig{CheckpointInterval: Duration{time.Minute}},
+		Security:    SecurityConfig{MinPasswordLength: 8},
+		Idempotency: IdempotencyConfig{Lease: Duration{time.Minute}, Retention: Duration{24 * time.Hour}},
 	}
 }
 
@@ -148,6 +175,7 @@ func applyEnv(cfg *Config, env func(string) string) error {
 	str := map[string]*string{
 		"KEFU_DB": &cfg.DB, "KEFU_ADDR": &cfg.Addr, "KEFU_BASE_URL": &cfg.BaseURL,
 		"KEFU_KEY_FILE": &cfg.KeyFile, "KEFU_LOG_LEVEL": &cfg.Log.Level, "KEFU_LOG_FORMAT": &cfg.Log.Format,
+		"KEFU_PUBLIC_URL": &cfg.HTTP.PublicURL,
 	}
 	for k, p := range str {
 		if v := env(k); v != "" {
@@ -160,6 +188,8 @@ func applyEnv(cfg *Config, env func(string) string) error {
 		"KEFU_LOGIN_FAILURE_WINDOW":      &cfg.Login.FailureWindow,
 		"KEFU_LOGIN_LOCK_DURATION":       &cfg.Login.LockDuration,
 		"KEFU_AUDIT_CHECKPOINT_INTERVAL": &cfg.Audit.CheckpointInterval,
+		"KEFU_IDEMPOTENCY_LEASE":         &cfg.Idempotency.Lease,
+		"KEFU_IDEMPOTENCY_RETENTION":     &cfg.Idempotency.Retention,
 	}
 	for k, p := range durs {
 		if v := env(k); v != "" {
@@ -226,6 +256,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Audit.CheckpointInterval.Duration < time.Second {
 		errs = append(errs, errors.New("audit.checkpoint_interval: at least 1s"))
+	}
+	if c.Idempotency.Lease.Duration < 100*time.Millisecond || c.Idempotency.Retention.Duration < c.Idempotency.Lease.Duration {
+		errs = append(errs, errors.New("idempotency: lease must be at least 100ms and at most retention"))
+	}
+	if u := strings.TrimSpace(c.HTTP.PublicURL); u != "" {
+		if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+			errs = append(errs, fmt.Errorf("http.public_url: %q is not an http:// or https:// URL", u))
+		}
 	}
 	if c.Security.MinPasswordLength < 8 {
 		errs = append(errs, errors.New("security.min_password_length: at least 8"))

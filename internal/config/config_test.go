@@ -385,3 +385,42 @@ func FuzzConfigLoad(f *testing.F) {
 		_ = c.Validate() // must not panic, whatever the values
 	})
 }
+
+func TestHTTPSAndIdempotencySettings(t *testing.T) {
+	cases := []struct {
+		name      string
+		env       map[string]string
+		https     bool
+		lease     time.Duration
+		wantError string
+	}{
+		{name: "defaults", lease: time.Minute},
+		{name: "public url https", env: map[string]string{"KEFU_PUBLIC_URL": "https://kefu.example.cn"}, https: true, lease: time.Minute},
+		{name: "public url http wins over base url", env: map[string]string{"KEFU_PUBLIC_URL": "http://10.0.0.5:8080", "KEFU_BASE_URL": "https://kefu.example.cn"}, lease: time.Minute},
+		{name: "base url https", env: map[string]string{"KEFU_BASE_URL": "HTTPS://kefu.example.cn"}, https: true, lease: time.Minute},
+		{name: "short lease", env: map[string]string{"KEFU_IDEMPOTENCY_LEASE": "2s"}, lease: 2 * time.Second},
+		{name: "bad public url", env: map[string]string{"KEFU_PUBLIC_URL": "kefu.example.cn"}, lease: time.Minute, wantError: "http.public_url"},
+		{name: "lease too short", env: map[string]string{"KEFU_IDEMPOTENCY_LEASE": "1ms"}, lease: time.Millisecond, wantError: "idempotency"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := config.Load(writeFile(t, ""), func(k string) string { return tc.env[k] })
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = c.Validate()
+			if tc.wantError != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantError) {
+					t.Fatalf("Validate: %v, want an error about %s", err, tc.wantError)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.PublicHTTPS() != tc.https || c.Idempotency.Lease.Duration != tc.lease {
+				t.Fatalf("https %v lease %v, want %v %v", c.PublicHTTPS(), c.Idempotency.Lease.Duration, tc.https, tc.lease)
+			}
+		})
+	}
+}

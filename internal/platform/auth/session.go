@@ -12,6 +12,7 @@ import (
 
 	"github.com/kefu-cn/kefu/internal/platform/clock"
 	"github.com/kefu-cn/kefu/internal/platform/db"
+	"github.com/kefu-cn/kefu/internal/platform/httpx"
 )
 
 // secretLen is the length in characters of a 32-byte random value in unpadded base64url.
@@ -126,10 +127,10 @@ func (s *Service) deleteSession(ctx context.Context, hash string) error {
 
 func setSessionCookie(w http.ResponseWriter, r *http.Request, raw string) {
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: httpx.IsHTTPS(r)})
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name, path string) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: path, MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: httpx.IsHTTPS(r)})
 }

@@ -24,6 +24,7 @@ const (
 	keyCatalog
 	keyIP
 	keyCSRF
+	keyHTTPS
 )
 
 // Middleware wraps a handler.
@@ -239,7 +240,102 @@ func ExplicitLang(r *http.Request) bool {
 	return false
 }
 
-// SecurityHeaders sets a strict CSP (no inline scripts) and the usual hardening headers.
+// HTTPS marks the requests that reached the site over HTTPS: directly over TLS, always
+// when public is set (http.public_url is https://: a TLS proxy sits in front), or when
+// X-Forwarded-Proto says https and the connection comes from a trusted proxy (anyone
+// else could send the header). On such requests every cookie the response sets is made
+// Secure, whichever code set it, and SecurityHeaders adds HSTS. Mount it before
+// SecurityHeaders.
+func HTTPS(public bool, trusted []netip.Prefix) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !public && r.TLS == nil && !forwardedHTTPS(r, trusted) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), keyHTTPS, true))
+			next.ServeHTTP(&secureCookies{ResponseWriter: w}, r)
+		})
+	}
+}
+
+// IsHTTPS reports whether r reached the site over HTTPS (see HTTPS).
+func IsHTTPS(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	v, _ := r.Context().Value(keyHTTPS).(bool)
+	return v
+}
+
+func forwardedHTTPS(r *http.Request, trusted []netip.Prefix) bool {
+	v := r.Header.Get("X-Forwarded-Proto")
+	if v == "" || len(trusted) == 0 {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	if err != nil || !inPrefixes(peer, trusted) {
+		return false
+	}
+	if i := strings.LastIndexByte(v, ','); i >= 0 { // the nearest proxy's word is the last
+		v = v[i+1:]
+	}
+	return strings.EqualFold(strings.TrimSpace(v), "https")
+}
+
+// secureCookies adds the Secure attribute to every Set-Cookie header that lacks it, as
+// the headers are sent.
+type secureCookies struct {
+	http.ResponseWriter
+	done bool
+}
+
+func (s *secureCookies) secure() {
+	if s.done {
+		return
+	}
+	s.done = true
+	cookies := s.Header()["Set-Cookie"]
+	for i, c := range cookies {
+		hasSecure := false
+		for _, attr := range strings.Split(c, ";")[1:] {
+			if strings.EqualFold(strings.TrimSpace(attr), "secure") {
+				hasSecure = true
+				break
+			}
+		}
+		if !hasSecure {
+			cookies[i] = c + "; Secure"
+		}
+	}
+}
+
+func (s *secureCookies) WriteHeader(code int) {
+	s.secure()
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *secureCookies) Write(b []byte) (int, error) {
+	s.secure()
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *secureCookies) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Flush lets Server-Sent Events through the wrapper.
+func (s *secureCookies) Flush() {
+	s.secure()
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// SecurityHeaders sets a strict CSP (no inline scripts) and the usual hardening headers,
+// and HSTS on requests that came over HTTPS (see HTTPS).
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -248,7 +344,7 @@ func SecurityHeaders(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
-		if r.TLS != nil {
+		if IsHTTPS(r) {
 			h.Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
