@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/org"
 	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"github.com/kefu-cn/kefu/internal/platform/cnid"
 	"github.com/kefu-cn/kefu/internal/platform/db"
@@ -90,6 +91,10 @@ func TestKeysRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	bossCtx := authz.WithActor(context.Background(), bossActor)
+	bossMobile := "13700001234" // staff mobiles are encrypted too
+	if _, err := a.Org.UpdateStaff(ctx, boss.ID, org.StaffPatch{Mobile: &bossMobile}); err != nil {
+		t.Fatal(err)
+	}
 	enrol, err := a.Auth.BeginTOTP(bossCtx)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +151,9 @@ func TestKeysRotate(t *testing.T) {
 				t.Fatalf("search %s after rotation: %v %d", q, err, len(list.Items))
 			}
 		}
+	}
+	if got, err := a.Org.StaffByUsername(ctx, "boss"); err != nil || got.Mobile != bossMobile {
+		t.Fatalf("staff mobile after rotation: %q %v", got.Mobile, err)
 	}
 	again, err := a.Auth.BeginTOTP(bossCtx)
 	if err != nil || again.Secret != enrol.Secret {

@@ -107,6 +107,7 @@ func (a api) getStaff(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var st Staff
 		if st, err = a.s.GetStaff(r.Context(), id); err == nil {
+			httpx.SetETag(w, st.Version)
 			httpx.JSON(w, http.StatusOK, st)
 			return
 		}
@@ -115,10 +116,11 @@ func (a api) getStaff(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateStaff(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p StaffPatch) (any, error) {
-		st, err := a.s.UpdateStaff(ctx, id, p)
-		return st, err
-	})(w, r)
+	httpx.PatchByID(func(p *StaffPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p StaffPatch) (any, int64, error) {
+			st, err := a.s.UpdateStaff(ctx, id, p)
+			return st, st.Version, err
+		})(w, r)
 }
 
 // ---- departments ----
@@ -154,6 +156,7 @@ func (a api) getDepartment(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var d Department
 		if d, err = a.s.GetDepartment(r.Context(), id); err == nil {
+			httpx.SetETag(w, d.Version)
 			httpx.JSON(w, http.StatusOK, d)
 			return
 		}
@@ -162,10 +165,11 @@ func (a api) getDepartment(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateDepartment(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p DepartmentPatch) (any, error) {
-		d, err := a.s.UpdateDepartment(ctx, id, p)
-		return d, err
-	})(w, r)
+	httpx.PatchByID(func(p *DepartmentPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p DepartmentPatch) (any, int64, error) {
+			d, err := a.s.UpdateDepartment(ctx, id, p)
+			return d, d.Version, err
+		})(w, r)
 }
 
 func (a api) deleteDepartment(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +223,7 @@ func (a api) getTeam(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var t Team
 		if t, err = a.s.GetTeam(r.Context(), id); err == nil {
+			httpx.SetETag(w, t.Version)
 			httpx.JSON(w, http.StatusOK, t)
 			return
 		}
@@ -227,10 +232,11 @@ func (a api) getTeam(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateTeam(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p TeamPatch) (any, error) {
-		t, err := a.s.UpdateTeam(ctx, id, p)
-		return t, err
-	})(w, r)
+	httpx.PatchByID(func(p *TeamPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p TeamPatch) (any, int64, error) {
+			t, err := a.s.UpdateTeam(ctx, id, p)
+			return t, t.Version, err
+		})(w, r)
 }
 
 func (a api) deleteTeam(w http.ResponseWriter, r *http.Request) {
@@ -301,6 +307,7 @@ func (a api) getRole(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		var ro Role
 		if ro, err = a.s.GetRole(r.Context(), id); err == nil {
+			httpx.SetETag(w, ro.Version)
 			httpx.JSON(w, http.StatusOK, viewRole(r, ro))
 			return
 		}
@@ -309,22 +316,11 @@ func (a api) getRole(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateRole(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p RolePatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	ro, err := a.s.UpdateRole(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, viewRole(r, ro))
+	httpx.PatchByID(func(p *RolePatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p RolePatch) (any, int64, error) {
+			ro, err := a.s.UpdateRole(ctx, id, p)
+			return viewRole(r, ro), ro.Version, err
+		})(w, r)
 }
 
 func (a api) deleteRole(w http.ResponseWriter, r *http.Request) {

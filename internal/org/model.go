@@ -40,6 +40,7 @@ type Department struct {
 	ParentID  int64     `json:"parent_id"`
 	Code      string    `json:"code"`
 	Name      string    `json:"name"`
+	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -52,11 +53,13 @@ type DepartmentInput struct {
 }
 
 // DepartmentPatch changes a department; nil fields stay as they are. ParentID 0 makes
-// the department a root.
+// the department a root. Version, when set, must be the department's current version
+// (the API always sets it: a PATCH without one is refused before the service).
 type DepartmentPatch struct {
 	Code     *string `json:"code"`
 	Name     *string `json:"name"`
 	ParentID *int64  `json:"parent_id"`
+	Version  *int64  `json:"version"`
 }
 
 // Team belongs to one department.
@@ -64,6 +67,7 @@ type Team struct {
 	ID        int64     `json:"id"`
 	DeptID    int64     `json:"dept_id"`
 	Name      string    `json:"name"`
+	Version   int64     `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -76,11 +80,14 @@ type TeamInput struct {
 
 // TeamPatch changes a team.
 type TeamPatch struct {
-	DeptID *int64  `json:"dept_id"`
-	Name   *string `json:"name"`
+	DeptID  *int64  `json:"dept_id"`
+	Name    *string `json:"name"`
+	Version *int64  `json:"version"`
 }
 
-// Staff is a staff account. DeptID and TeamID are 0 when unset.
+// Staff is a staff account. DeptID and TeamID are 0 when unset. Mobile is stored
+// encrypted (secure.Keyring) and shown in clear only to the staff member and to those
+// whose staff:manage scope reaches them; others see it masked (138****1234).
 type Staff struct {
 	ID          int64     `json:"id"`
 	Username    string    `json:"username"`
@@ -93,8 +100,12 @@ type Staff struct {
 	Skills      []string  `json:"skills"`
 	Status      string    `json:"status"`
 	Locale      string    `json:"locale"`
+	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	// mobileEnc is the stored (encrypted) mobile; legacyMobile a clear value not yet
+	// moved by EncryptStaffMobiles.
+	mobileEnc, legacyMobile string
 }
 
 // Active reports whether the account may sign in.
@@ -129,6 +140,7 @@ type StaffPatch struct {
 	Skills      *[]string `json:"skills"`
 	Status      *string   `json:"status"`
 	Locale      *string   `json:"locale"`
+	Version     *int64    `json:"version"`
 }
 
 // StaffFilter narrows a staff list.
@@ -148,10 +160,11 @@ type Role struct {
 	ID          int64       `json:"id"`
 	Code        string      `json:"code"`
 	Name        string      `json:"name"`
-	Description string      `json:"description"`
+	Description string      `json:"description" text:"multiline"`
 	Scope       authz.Scope `json:"scope"`
 	Permissions []string    `json:"permissions"`
 	Builtin     bool        `json:"builtin"`
+	Version     int64       `json:"version"`
 	CreatedAt   time.Time   `json:"created_at"`
 	UpdatedAt   time.Time   `json:"updated_at"`
 }
@@ -160,7 +173,7 @@ type Role struct {
 type RoleInput struct {
 	Code        string      `json:"code"`
 	Name        string      `json:"name"`
-	Description string      `json:"description"`
+	Description string      `json:"description" text:"multiline"`
 	Scope       authz.Scope `json:"scope"`
 	Permissions []string    `json:"permissions"`
 }
@@ -168,9 +181,10 @@ type RoleInput struct {
 // RolePatch changes a role; nil fields stay as they are.
 type RolePatch struct {
 	Name        *string      `json:"name"`
-	Description *string      `json:"description"`
+	Description *string      `json:"description" text:"multiline"`
 	Scope       *authz.Scope `json:"scope"`
 	Permissions *[]string    `json:"permissions"`
+	Version     *int64       `json:"version"`
 }
 
 // ListParams is a keyset page request.

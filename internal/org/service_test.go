@@ -177,9 +177,12 @@ func TestUpdateStaff(t *testing.T) {
 		}
 	})
 	t.Run("cannot grant more than one holds", func(t *testing.T) {
-		// A custom role with staff:manage but not role:manage may not hand out admin.
+		// A custom role with staff:manage but not role:manage may not hand out admin. It
+		// holds what wang holds (to cover him), and staff:manage.
+		sup, agent := roleByCode(t, o, "supervisor"), roleByCode(t, o, "agent")
+		perms := append(append([]string{"staff:manage"}, sup.Permissions...), agent.Permissions...)
 		if _, err := o.CreateRole(ctx, org.RoleInput{Code: "hr", Name: "HR", Scope: authz.ScopeAll,
-			Permissions: []string{"staff:read", "staff:manage", "dept:read"}}); err != nil {
+			Permissions: perms}); err != nil {
 			t.Fatal(err)
 		}
 		hr := srv.Staff(t, "hr1", "hr", "cs")

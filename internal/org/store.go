@@ -54,13 +54,14 @@ func placeholders(n int) string {
 // ---- departments ----
 
 const (
-	sqlDeptCols   = `id, parent_id, code, name, created_at, updated_at`
+	sqlDeptCols   = `id, parent_id, code, name, version, created_at, updated_at`
 	sqlDeptInsert = `INSERT INTO departments (parent_id, code, name, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`
 	sqlDeptByID   = `SELECT ` + sqlDeptCols + ` FROM departments WHERE id = ?`
 	sqlDeptByCode = `SELECT ` + sqlDeptCols + ` FROM departments WHERE code = ?`
 	sqlDeptList   = `SELECT ` + sqlDeptCols + ` FROM departments WHERE id > ? ORDER BY id LIMIT ?`
 	sqlDeptAll    = `SELECT ` + sqlDeptCols + ` FROM departments ORDER BY id`
-	sqlDeptUpdate = `UPDATE departments SET parent_id = ?, code = ?, name = ?, updated_at = ? WHERE id = ?`
+	sqlDeptUpdate = `UPDATE departments SET parent_id = ?, code = ?, name = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`
 	sqlDeptDelete = `DELETE FROM departments WHERE id = ?`
 	// sqlDeptAncestry lists a department and all its ancestors.
 	sqlDeptAncestry = `WITH RECURSIVE up(id, parent_id) AS (
@@ -80,7 +81,7 @@ func scanDept(r scanner) (Department, error) {
 	var d Department
 	var parent sql.NullInt64
 	var created, updated int64
-	if err := r.Scan(&d.ID, &parent, &d.Code, &d.Name, &created, &updated); err != nil {
+	if err := r.Scan(&d.ID, &parent, &d.Code, &d.Name, &d.Version, &created, &updated); err != nil {
 		return d, err
 	}
 	d.ParentID = parent.Int64
@@ -131,10 +132,19 @@ func (s *Store) depts(ctx context.Context, q string, args ...any) ([]Department,
 	return out, rows.Err()
 }
 
-// UpdateDepartment writes d's fields.
-func (s *Store) UpdateDepartment(ctx context.Context, d Department) error {
-	_, err := s.db.Exec(ctx, sqlDeptUpdate, nullID(d.ParentID), d.Code, d.Name, clock.Millis(d.UpdatedAt), d.ID)
-	return err
+// UpdateDepartment writes d's fields if its stored version is still d.Version (and
+// then bumps it); ok is false when the version moved on meanwhile.
+func (s *Store) UpdateDepartment(ctx context.Context, d Department) (ok bool, err error) {
+	return affected(s.db.Exec(ctx, sqlDeptUpdate, nullID(d.ParentID), d.Code, d.Name, clock.Millis(d.UpdatedAt), d.ID, d.Version))
+}
+
+// affected reports whether an UPDATE changed a row.
+func affected(res sql.Result, err error) (bool, error) {
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // DeleteDepartment removes department id.
@@ -170,13 +180,13 @@ func (s *Store) DepartmentUsage(ctx context.Context, id int64) (children, teams,
 // ---- teams ----
 
 const (
-	sqlTeamCols     = `id, dept_id, name, created_at, updated_at`
+	sqlTeamCols     = `id, dept_id, name, version, created_at, updated_at`
 	sqlTeamInsert   = `INSERT INTO teams (dept_id, name, created_at, updated_at) VALUES (?, ?, ?, ?) RETURNING id`
 	sqlTeamByID     = `SELECT ` + sqlTeamCols + ` FROM teams WHERE id = ?`
 	sqlTeamList     = `SELECT ` + sqlTeamCols + ` FROM teams WHERE id > ? ORDER BY id LIMIT ?`
 	sqlTeamListDept = `SELECT ` + sqlTeamCols + ` FROM teams WHERE dept_id = ? AND id > ? ORDER BY id LIMIT ?`
 	sqlTeamAll      = `SELECT ` + sqlTeamCols + ` FROM teams ORDER BY dept_id, name, id`
-	sqlTeamUpdate   = `UPDATE teams SET dept_id = ?, name = ?, updated_at = ? WHERE id = ?`
+	sqlTeamUpdate   = `UPDATE teams SET dept_id = ?, name = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`
 	sqlTeamDelete   = `DELETE FROM teams WHERE id = ?`
 	sqlTeamUsage    = `SELECT COUNT(*) FROM staff WHERE team_id = ?`
 )
@@ -184,7 +194,7 @@ const (
 func scanTeam(r scanner) (Team, error) {
 	var t Team
 	var created, updated int64
-	if err := r.Scan(&t.ID, &t.DeptID, &t.Name, &created, &updated); err != nil {
+	if err := r.Scan(&t.ID, &t.DeptID, &t.Name, &t.Version, &created, &updated); err != nil {
 		return t, err
 	}
 	t.CreatedAt, t.UpdatedAt = clock.FromMillis(created), clock.FromMillis(updated)
@@ -229,10 +239,9 @@ func (s *Store) teams(ctx context.Context, q string, args ...any) ([]Team, error
 	return out, rows.Err()
 }
 
-// UpdateTeam writes t's fields.
-func (s *Store) UpdateTeam(ctx context.Context, t Team) error {
-	_, err := s.db.Exec(ctx, sqlTeamUpdate, t.DeptID, t.Name, clock.Millis(t.UpdatedAt), t.ID)
-	return err
+// UpdateTeam writes t's fields if its stored version is still t.Version (and bumps it).
+func (s *Store) UpdateTeam(ctx context.Context, t Team) (bool, error) {
+	return affected(s.db.Exec(ctx, sqlTeamUpdate, t.DeptID, t.Name, clock.Millis(t.UpdatedAt), t.ID, t.Version))
 }
 
 // DeleteTeam removes team id.
@@ -250,7 +259,7 @@ func (s *Store) TeamUsage(ctx context.Context, id int64) (n int, err error) {
 // ---- roles ----
 
 const (
-	sqlRoleCols   = `id, code, name, description, scope, permissions, builtin, created_at, updated_at`
+	sqlRoleCols   = `id, code, name, description, scope, permissions, builtin, version, created_at, updated_at`
 	sqlRoleInsert = `INSERT INTO roles (code, name, description, scope, permissions, builtin, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	// sqlRoleSeed inserts a built-in role unless its code exists (several nodes may seed at once).
@@ -260,9 +269,11 @@ const (
 	sqlRoleByCode = `SELECT ` + sqlRoleCols + ` FROM roles WHERE code = ?`
 	sqlRoleList   = `SELECT ` + sqlRoleCols + ` FROM roles WHERE id > ? ORDER BY id LIMIT ?`
 	sqlRoleAll    = `SELECT ` + sqlRoleCols + ` FROM roles ORDER BY id`
-	sqlRoleUpdate = `UPDATE roles SET name = ?, description = ?, scope = ?, permissions = ?, updated_at = ? WHERE id = ?`
-	sqlRoleDelete = `DELETE FROM roles WHERE id = ?`
-	sqlRoleUsage  = `SELECT COUNT(*) FROM staff_roles WHERE role_id = ?`
+	sqlRoleUpdate = `UPDATE roles SET name = ?, description = ?, scope = ?, permissions = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`
+	sqlRoleDelete  = `DELETE FROM roles WHERE id = ?`
+	sqlRoleUsage   = `SELECT COUNT(*) FROM staff_roles WHERE role_id = ?`
+	sqlRoleHolders = `SELECT staff_id FROM staff_roles WHERE role_id = ? ORDER BY staff_id`
 
 	sqlSettingGet    = `SELECT value FROM settings WHERE key = ?`
 	sqlSettingUpsert = `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
@@ -274,7 +285,7 @@ func scanRole(r scanner) (Role, error) {
 	var perms string
 	var builtin int
 	var created, updated int64
-	if err := r.Scan(&ro.ID, &ro.Code, &ro.Name, &ro.Description, &ro.Scope, &perms, &builtin, &created, &updated); err != nil {
+	if err := r.Scan(&ro.ID, &ro.Code, &ro.Name, &ro.Description, &ro.Scope, &perms, &builtin, &ro.Version, &created, &updated); err != nil {
 		return ro, err
 	}
 	p, err := fromJSON(perms)
@@ -346,11 +357,29 @@ func (s *Store) roles(ctx context.Context, q string, args ...any) ([]Role, error
 	return out, rows.Err()
 }
 
-// UpdateRole writes r's editable fields.
-func (s *Store) UpdateRole(ctx context.Context, r Role) error {
-	_, err := s.db.Exec(ctx, sqlRoleUpdate, r.Name, r.Description, string(r.Scope), toJSON(r.Permissions),
-		clock.Millis(r.UpdatedAt), r.ID)
-	return err
+// UpdateRole writes r's editable fields if its stored version is still r.Version (and
+// bumps it).
+func (s *Store) UpdateRole(ctx context.Context, r Role) (bool, error) {
+	return affected(s.db.Exec(ctx, sqlRoleUpdate, r.Name, r.Description, string(r.Scope), toJSON(r.Permissions),
+		clock.Millis(r.UpdatedAt), r.ID, r.Version))
+}
+
+// RoleHolders lists the staff holding role id.
+func (s *Store) RoleHolders(ctx context.Context, id int64) ([]int64, error) {
+	rows, err := s.db.Query(ctx, sqlRoleHolders, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // DeleteRole removes role id.
@@ -384,19 +413,23 @@ func (s *Store) SetSetting(ctx context.Context, key, value string, now int64) er
 // ---- staff ----
 
 const (
-	sqlStaffCols   = `s.id, s.username, s.display_name, s.mobile, s.email, s.dept_id, s.team_id, s.skills, s.status, s.locale, s.created_at, s.updated_at`
-	sqlStaffInsert = `INSERT INTO staff (username, display_name, mobile, email, dept_id, team_id, skills, status, locale, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	sqlStaffCols = `s.id, s.username, s.display_name, s.mobile, s.mobile_enc, s.email, s.dept_id, s.team_id, s.skills, s.status, s.locale,
+		s.version, s.created_at, s.updated_at`
+	sqlStaffInsert = `INSERT INTO staff (username, display_name, mobile, mobile_enc, email, dept_id, team_id, skills, status, locale,
+		created_at, updated_at) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	sqlStaffByID       = `SELECT ` + sqlStaffCols + ` FROM staff s WHERE s.id = ?`
 	sqlStaffByUsername = `SELECT ` + sqlStaffCols + ` FROM staff s WHERE s.username = ?`
-	sqlStaffUpdate     = `UPDATE staff SET display_name = ?, mobile = ?, email = ?, dept_id = ?, team_id = ?, skills = ?,
-		status = ?, locale = ?, updated_at = ? WHERE id = ?`
-	sqlStaffSetLocale = `UPDATE staff SET locale = ?, updated_at = ? WHERE id = ?`
-	sqlStaffCount     = `SELECT COUNT(*) FROM staff`
-	sqlStaffLogin     = `SELECT id, status FROM staff WHERE username = ?`
-	sqlStaffRolesOf   = `SELECT sr.staff_id, r.code FROM staff_roles sr JOIN roles r ON r.id = sr.role_id WHERE sr.staff_id IN (%s) ORDER BY r.code`
-	sqlStaffRoleClear = `DELETE FROM staff_roles WHERE staff_id = ?`
-	sqlStaffRoleAdd   = `INSERT INTO staff_roles (staff_id, role_id) VALUES (?, ?)`
+	sqlStaffUpdate     = `UPDATE staff SET display_name = ?, mobile = '', mobile_enc = ?, email = ?, dept_id = ?, team_id = ?, skills = ?,
+		status = ?, locale = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`
+	sqlStaffSetLocale = `UPDATE staff SET locale = ?, updated_at = ?, version = version + 1 WHERE id = ?`
+	// sqlStaffClearMobiles finds mobiles stored in clear before 00011.
+	sqlStaffClearMobiles = `SELECT id, mobile FROM staff WHERE mobile <> '' ORDER BY id LIMIT ?`
+	sqlStaffSealMobile   = `UPDATE staff SET mobile_enc = ?, mobile = '' WHERE id = ? AND mobile = ?`
+	sqlStaffCount        = `SELECT COUNT(*) FROM staff`
+	sqlStaffLogin        = `SELECT id, status FROM staff WHERE username = ?`
+	sqlStaffRolesOf      = `SELECT sr.staff_id, r.code FROM staff_roles sr JOIN roles r ON r.id = sr.role_id WHERE sr.staff_id IN (%s) ORDER BY r.code`
+	sqlStaffRoleClear    = `DELETE FROM staff_roles WHERE staff_id = ?`
+	sqlStaffRoleAdd      = `INSERT INTO staff_roles (staff_id, role_id) VALUES (?, ?)`
 	// sqlPrincipal loads a staff member with every role's scope and permissions in one
 	// indexed query (the authentication middleware runs it on every request).
 	sqlPrincipal = `SELECT s.id, s.username, s.display_name, s.dept_id, s.team_id, s.status, s.locale,
@@ -412,8 +445,8 @@ func scanStaff(r scanner) (Staff, error) {
 	var dept, team sql.NullInt64
 	var skills string
 	var created, updated int64
-	if err := r.Scan(&st.ID, &st.Username, &st.DisplayName, &st.Mobile, &st.Email, &dept, &team, &skills,
-		&st.Status, &st.Locale, &created, &updated); err != nil {
+	if err := r.Scan(&st.ID, &st.Username, &st.DisplayName, &st.legacyMobile, &st.mobileEnc, &st.Email, &dept, &team, &skills,
+		&st.Status, &st.Locale, &st.Version, &created, &updated); err != nil {
 		return st, err
 	}
 	sk, err := fromJSON(skills)
@@ -428,7 +461,7 @@ func scanStaff(r scanner) (Staff, error) {
 
 // InsertStaff adds st (without roles) and sets its id.
 func (s *Store) InsertStaff(ctx context.Context, st *Staff) error {
-	return s.db.QueryRow(ctx, sqlStaffInsert, st.Username, st.DisplayName, st.Mobile, st.Email, nullID(st.DeptID),
+	return s.db.QueryRow(ctx, sqlStaffInsert, st.Username, st.DisplayName, st.mobileEnc, st.Email, nullID(st.DeptID),
 		nullID(st.TeamID), toJSON(st.Skills), st.Status, st.Locale, clock.Millis(st.CreatedAt), clock.Millis(st.UpdatedAt)).Scan(&st.ID)
 }
 
@@ -557,11 +590,41 @@ func (s *Store) fillRoles(ctx context.Context, list []*Staff) error {
 	return rows.Err()
 }
 
-// UpdateStaff writes st's editable fields (not username, not roles).
-func (s *Store) UpdateStaff(ctx context.Context, st Staff) error {
-	_, err := s.db.Exec(ctx, sqlStaffUpdate, st.DisplayName, st.Mobile, st.Email, nullID(st.DeptID), nullID(st.TeamID),
-		toJSON(st.Skills), st.Status, st.Locale, clock.Millis(st.UpdatedAt), st.ID)
-	return err
+// UpdateStaff writes st's editable fields (not username, not roles; the mobile as
+// st.mobileEnc) if its stored version is still st.Version, and bumps the version.
+func (s *Store) UpdateStaff(ctx context.Context, st Staff) (bool, error) {
+	return affected(s.db.Exec(ctx, sqlStaffUpdate, st.DisplayName, st.mobileEnc, st.Email, nullID(st.DeptID), nullID(st.TeamID),
+		toJSON(st.Skills), st.Status, st.Locale, clock.Millis(st.UpdatedAt), st.ID, st.Version))
+}
+
+// clearMobile is a staff mobile still stored in clear.
+type clearMobile struct {
+	ID     int64
+	Mobile string
+}
+
+// ClearMobiles lists up to limit staff mobiles stored in clear.
+func (s *Store) ClearMobiles(ctx context.Context, limit int) ([]clearMobile, error) {
+	rows, err := s.db.Query(ctx, sqlStaffClearMobiles, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []clearMobile
+	for rows.Next() {
+		var c clearMobile
+		if err := rows.Scan(&c.ID, &c.Mobile); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SealMobile replaces the clear mobile of staff member id (still equal to clear) by
+// its encrypted form.
+func (s *Store) SealMobile(ctx context.Context, id int64, clear, enc string) (bool, error) {
+	return affected(s.db.Exec(ctx, sqlStaffSealMobile, enc, id, clear))
 }
 
 // SetStaffRoles replaces the roles of staff member id.

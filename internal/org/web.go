@@ -55,6 +55,20 @@ func formID(r *http.Request, name string) int64 {
 	return n
 }
 
+// formVersion reads the hidden "version" field of an edit form: nil when absent (the
+// service then skips the check), -1 when garbled (refused as stale).
+func formVersion(r *http.Request) *int64 {
+	v := strings.TrimSpace(r.PostFormValue("version"))
+	if v == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		n = -1
+	}
+	return &n
+}
+
 func queryID(r *http.Request, name string) int64 {
 	n, err := strconv.ParseInt(r.URL.Query().Get(name), 10, 64)
 	if err != nil || n < 0 {
@@ -257,6 +271,7 @@ type StaffPage struct {
 	Skills      string
 	Status      string
 	Locale      string
+	Version     int64
 	Active      bool
 	DeptName    string
 	TeamName    string
@@ -284,7 +299,7 @@ func (p pages) staffPage(r *http.Request, st Staff, isNew bool) (StaffPage, erro
 	}
 	return StaffPage{New: isNew, ID: st.ID, Username: st.Username, DisplayName: st.DisplayName, Mobile: st.Mobile,
 		Email: st.Email, Skills: strings.Join(st.Skills, ", "), SkillList: st.Skills, Status: st.Status, Locale: st.Locale,
-		Active: st.Active(), DeptName: d.deptName(st.DeptID), TeamName: d.teamName(st.TeamID),
+		Version: st.Version, Active: st.Active(), DeptName: d.deptName(st.DeptID), TeamName: d.teamName(st.TeamID),
 		RoleLabels: d.roleLabels(r, st.Roles), Depts: d.deptOptions(st.DeptID, 0), Teams: d.teamOptions(st.TeamID),
 		Roles: d.roleOptions(r, st.Roles), Statuses: statusOptions(r, st.Status, false), Locales: localeOptions(r, st.Locale),
 		CreatedAt: st.CreatedAt, UpdatedAt: st.UpdatedAt}, nil
@@ -358,8 +373,7 @@ func (p pages) viewStaff(w http.ResponseWriter, r *http.Request, status int, edi
 		p.fail(w, r, err)
 		return
 	}
-	actor := authz.From(ctx)
-	pg.CanManage = actor.Reaches(PermStaffWrite, st.record())
+	pg.CanManage = p.s.CanManageStaff(ctx, id)
 	if pg.CanManage {
 		if pg.Lock, err = p.s.StaffLock(ctx, id); err != nil {
 			p.fail(w, r, err)
@@ -389,7 +403,8 @@ func (p pages) staffUpdate(w http.ResponseWriter, r *http.Request) {
 	in := staffForm(r)
 	status := r.PostFormValue("status")
 	patch := StaffPatch{DisplayName: &in.DisplayName, Mobile: &in.Mobile, Email: &in.Email, DeptID: &in.DeptID,
-		TeamID: &in.TeamID, Roles: &in.Roles, Skills: &in.Skills, Status: &status, Locale: &in.Locale}
+		TeamID: &in.TeamID, Roles: &in.Roles, Skills: &in.Skills, Status: &status, Locale: &in.Locale,
+		Version: formVersion(r)}
 	if _, err = p.s.UpdateStaff(r.Context(), id, patch); err == nil {
 		web.Redirect(w, r, "/staff/"+itoa(id), "org.flash.saved")
 		return
@@ -574,7 +589,8 @@ func (p pages) deptUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code, name, parent := r.PostFormValue("code"), r.PostFormValue("name"), formID(r, "parent_id")
-	_, err = p.s.UpdateDepartment(r.Context(), id, DepartmentPatch{Code: &code, Name: &name, ParentID: &parent})
+	_, err = p.s.UpdateDepartment(r.Context(), id, DepartmentPatch{Code: &code, Name: &name, ParentID: &parent,
+		Version: formVersion(r)})
 	if err == nil {
 		web.Redirect(w, r, "/departments/"+itoa(id), "org.flash.saved")
 		return
@@ -649,7 +665,7 @@ func (p pages) teamAction(w http.ResponseWriter, r *http.Request, flash string, 
 func (p pages) teamUpdate(w http.ResponseWriter, r *http.Request) {
 	name := r.PostFormValue("name")
 	p.teamAction(w, r, "org.flash.saved", func(id int64) error {
-		_, err := p.s.UpdateTeam(r.Context(), id, TeamPatch{Name: &name})
+		_, err := p.s.UpdateTeam(r.Context(), id, TeamPatch{Name: &name, Version: formVersion(r)})
 		return err
 	})
 }
@@ -705,6 +721,7 @@ type RolePage struct {
 	Label       string
 	Name        string
 	Description string
+	Version     int64
 	Builtin     bool
 	IsAdmin     bool
 	AllPerm     bool
@@ -738,7 +755,7 @@ func rolePage(r *http.Request, ro Role, isNew bool) RolePage {
 	if !isNew {
 		label = roleLabel(r, ro)
 	}
-	return RolePage{New: isNew, ID: ro.ID, Code: ro.Code, Label: label, Name: ro.Name, Description: ro.Description,
+	return RolePage{New: isNew, ID: ro.ID, Code: ro.Code, Label: label, Name: ro.Name, Description: ro.Description, Version: ro.Version,
 		Builtin: ro.Builtin, IsAdmin: ro.Code == AdminRole, AllPerm: slices.Contains(ro.Permissions, authz.All),
 		Scopes: scopeOptions(r, ro.Scope), Groups: permGroups(r, ro.Permissions),
 		CanManage: authz.From(r.Context()).Can(PermRoleWrite)}
@@ -809,7 +826,7 @@ func (p pages) roleUpdate(w http.ResponseWriter, r *http.Request) {
 	}
 	in := roleForm(r)
 	if _, err = p.s.UpdateRole(r.Context(), id, RolePatch{Name: &in.Name, Description: &in.Description, Scope: &in.Scope,
-		Permissions: &in.Permissions}); err == nil {
+		Permissions: &in.Permissions, Version: formVersion(r)}); err == nil {
 		web.Redirect(w, r, "/roles/"+itoa(id), "org.flash.saved")
 		return
 	}

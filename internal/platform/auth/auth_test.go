@@ -515,7 +515,16 @@ func TestBearerToken(t *testing.T) {
 	// Creating, listing and revoking through the API.
 	adminTok, _, _ := e.svc.CreateToken(sysCtx(), admin, "ops")
 	adminC := e.api(adminTok)
+	// Nobody mints a token for someone else through the API, not even the admin.
 	r = adminC.postJSON(t, "/api/v1/tokens", `{"name":"for wu","staff_id":`+strconv.FormatInt(agent, 10)+`}`)
+	if r.status != http.StatusForbidden || strings.Contains(r.body, TokenPrefix) {
+		t.Fatalf("admin creates a token for another: %d %s", r.status, r.body)
+	}
+	agentTok, _, err := e.svc.CreateToken(sysCtx(), agent, "bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.api(agentTok).postJSON(t, "/api/v1/tokens", `{"name":"for wu"}`)
 	var created struct {
 		ID        int64  `json:"id"`
 		Name      string `json:"name"`
@@ -568,18 +577,18 @@ func TestBearerToken(t *testing.T) {
 			t.Errorf("%s: %s %s = %d, want %d\n%s", ck.name, ck.method, ck.path, r.status, ck.status, r.body)
 		}
 	}
-	r = adminC.get(t, "/api/v1/tokens?staff_id="+strconv.FormatInt(agent, 10)+"&limit=1")
+	r = adminC.get(t, "/api/v1/tokens?staff_id="+strconv.FormatInt(agent, 10)+"&limit=2")
 	var page httpx.Page[Token]
-	if err := json.Unmarshal([]byte(r.body), &page); err != nil || len(page.Items) != 1 || page.NextCursor == "" {
+	if err := json.Unmarshal([]byte(r.body), &page); err != nil || len(page.Items) != 2 || page.NextCursor == "" {
 		t.Fatalf("first page: %s", r.body)
 	}
-	r = adminC.get(t, "/api/v1/tokens?staff_id="+strconv.FormatInt(agent, 10)+"&limit=1&cursor="+page.NextCursor)
+	r = adminC.get(t, "/api/v1/tokens?staff_id="+strconv.FormatInt(agent, 10)+"&limit=2&cursor="+page.NextCursor)
 	var page2 httpx.Page[Token]
 	if err := json.Unmarshal([]byte(r.body), &page2); err != nil || len(page2.Items) != 1 || page2.Items[0].ID == page.Items[0].ID || page2.NextCursor != "" {
 		t.Fatalf("second page: %s", r.body)
 	}
-	if n := len(e.auditDetails(t, "auth.token.create")); n != 3 {
-		t.Errorf("auth.token.create entries: %d, want 3", n)
+	if n := len(e.auditDetails(t, "auth.token.create")); n != 4 {
+		t.Errorf("auth.token.create entries: %d, want 4", n)
 	}
 	if n := len(e.auditDetails(t, "auth.token.revoke")); n != 2 {
 		t.Errorf("auth.token.revoke entries: %d, want 2", n)

@@ -195,21 +195,6 @@ func (s *Service) burnDummy(ctx context.Context, password string) {
 	}
 }
 
-// requireSelfOr lets the staff member staffID act on themselves, and others holding perm.
-func requireSelfOr(ctx context.Context, staffID int64, perm string) (*authz.Actor, error) {
-	a := authz.From(ctx)
-	if a == nil {
-		return nil, apperr.Unauth()
-	}
-	if a.Kind == authz.KindStaff && a.ID == staffID {
-		return a, nil
-	}
-	if !a.Can(perm) {
-		return nil, apperr.ForbiddenErr()
-	}
-	return a, nil
-}
-
 func (s *Service) record(ctx context.Context, action string, staffID int64, detail any) error {
 	target := ""
 	if staffID != 0 {
@@ -264,7 +249,7 @@ func weakPassword(username, password string) bool {
 // The actor must be the staff member or hold staff:manage. A password that is too short
 // or too weak is a 422 on field "password".
 func (s *Service) SetPassword(ctx context.Context, staffID int64, password string) error {
-	if _, err := requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
+	if _, err := s.requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
 		return err
 	}
 	username, _, found, err := s.staffBasics(ctx, staffID)
@@ -297,7 +282,7 @@ func (s *Service) SetPassword(ctx context.Context, staffID int64, password strin
 // Unauthenticated otherwise. The actor must be the staff member or hold staff:manage.
 // It neither counts failures nor signs in; use the sign-in form for that.
 func (s *Service) VerifyPassword(ctx context.Context, staffID int64, password string) error {
-	if _, err := requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
+	if _, err := s.requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
 		return err
 	}
 	c, found, err := s.credential(ctx, staffID)
@@ -366,9 +351,13 @@ func (s *Service) ChangePassword(ctx context.Context, current, next, confirm str
 	})
 }
 
-// Unlock lifts a lockout and clears the failure count. The actor needs staff:manage.
+// Unlock lifts a lockout and clears the failure count. The actor needs staff:manage and
+// must cover the staff member (see requireSelfOr).
 func (s *Service) Unlock(ctx context.Context, staffID int64) error {
 	if _, err := authz.Require(ctx, "staff:manage"); err != nil {
+		return err
+	}
+	if _, err := s.requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
 		return err
 	}
 	_, _, found, err := s.staffBasics(ctx, staffID)
@@ -392,7 +381,7 @@ func (s *Service) Unlock(ctx context.Context, staffID int64) error {
 // failures counted in the current window. The actor must be the staff member or hold
 // staff:read.
 func (s *Service) LockStatus(ctx context.Context, staffID int64) (time.Time, int, error) {
-	if _, err := requireSelfOr(ctx, staffID, "staff:read"); err != nil {
+	if _, err := s.requireSelfOrReach(ctx, staffID, "staff:read"); err != nil {
 		return time.Time{}, 0, err
 	}
 	c, found, err := s.credential(ctx, staffID)
@@ -414,7 +403,7 @@ func (s *Service) LockStatus(ctx context.Context, staffID int64) (time.Time, int
 // RevokeSessions signs a staff member out everywhere (e.g. when the account is
 // disabled). The actor must be the staff member or hold staff:manage.
 func (s *Service) RevokeSessions(ctx context.Context, staffID int64) error {
-	if _, err := requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
+	if _, err := s.requireSelfOr(ctx, staffID, "staff:manage"); err != nil {
 		return err
 	}
 	if _, err := s.db.Exec(ctx, sqlDeleteSessions, staffID); err != nil {

@@ -33,11 +33,20 @@ func (t Token) Revoked() bool { return !t.RevokedAt.IsZero() }
 const prefixLen = 8
 
 // CreateToken makes an API token for a staff member and returns the plain token (shown
-// once, never stored) and its record. The actor must be the staff member or hold
-// token:manage.
+// once, never stored) and its record. Staff members make tokens for themselves only:
+// a token is a way to sign in, and handing one out for someone else would let the
+// holder of token:manage act as anyone. Only the system actor (the CLI's
+// `kefu token create`) makes tokens for others.
 func (s *Service) CreateToken(ctx context.Context, staffID int64, name string) (string, Token, error) {
-	if _, err := requireSelfOr(ctx, staffID, "token:manage"); err != nil {
-		return "", Token{}, err
+	a := authz.From(ctx)
+	switch {
+	case a == nil:
+		return "", Token{}, apperr.Unauth()
+	case a.Kind == authz.KindSystem:
+	case a.Kind == authz.KindStaff && a.ID == staffID:
+	default:
+		// The same answer whoever staffID is, so that it reveals nothing about them.
+		return "", Token{}, apperr.New(apperr.Forbidden, "auth.token.only_own")
 	}
 	name = strings.TrimSpace(name)
 	f := apperr.Fields{}
@@ -76,8 +85,8 @@ func (s *Service) CreateToken(ctx context.Context, staffID int64, name string) (
 	return plain, t, nil
 }
 
-// token reads one token the actor may see: their own, or any with token:manage. Others
-// read as not found.
+// token reads one token the actor may see: their own, or with token:manage one of a
+// staff member the actor's scope reaches. Others read as not found.
 func (s *Service) token(ctx context.Context, tokenID int64) (Token, error) {
 	a := authz.From(ctx)
 	if a == nil {
@@ -90,8 +99,11 @@ func (s *Service) token(ctx context.Context, tokenID int64) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("auth: read token: %w", err)
 	}
-	if !(a.Kind == authz.KindStaff && a.ID == t.StaffID) && !a.Can("token:manage") {
-		return Token{}, apperr.NotFoundf(thingToken)
+	if _, err := s.requireSelfOrReach(ctx, t.StaffID, "token:manage"); err != nil {
+		if k := apperr.KindOf(err); k == apperr.Forbidden || k == apperr.NotFound {
+			return Token{}, apperr.NotFoundf(thingToken)
+		}
+		return Token{}, err
 	}
 	return t, nil
 }
@@ -102,10 +114,14 @@ func (s *Service) GetToken(ctx context.Context, tokenID int64) (Token, error) {
 }
 
 // RevokeToken revokes a token; requests carrying it fail from the very next one on.
-// The actor must own the token or hold token:manage. Revoking twice is not an error.
+// The actor must own the token or hold token:manage and cover its owner (a 403 for an
+// owner in scope who holds more). Revoking twice is not an error.
 func (s *Service) RevokeToken(ctx context.Context, tokenID int64) error {
 	t, err := s.token(ctx, tokenID)
 	if err != nil {
+		return err
+	}
+	if _, err := s.requireSelfOr(ctx, t.StaffID, "token:manage"); err != nil {
 		return err
 	}
 	if t.Revoked() {
@@ -125,9 +141,10 @@ func (s *Service) RevokeToken(ctx context.Context, tokenID int64) error {
 
 // ListTokens lists a staff member's tokens, newest first, limit per page; after is the
 // id of the last token of the previous page (0 for the first). The actor must be the
-// staff member or hold token:manage.
+// staff member or hold token:manage at a scope that reaches them (otherwise NotFound,
+// like a staff member who does not exist).
 func (s *Service) ListTokens(ctx context.Context, staffID int64, limit int, after int64) ([]Token, int64, error) {
-	if _, err := requireSelfOr(ctx, staffID, "token:manage"); err != nil {
+	if _, err := s.requireSelfOrReach(ctx, staffID, "token:manage"); err != nil {
 		return nil, 0, err
 	}
 	if limit <= 0 || limit > httpx.MaxLimit {

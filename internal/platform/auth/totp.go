@@ -135,7 +135,7 @@ func (s *Service) EnableTOTP(ctx context.Context, code string) error {
 // DisableTOTP turns the second factor off. Staff members disable their own with their
 // password; holders of staff:manage may disable anybody's (a lost phone) without one.
 func (s *Service) DisableTOTP(ctx context.Context, staffID int64, password string) error {
-	a, err := requireSelfOr(ctx, staffID, "staff:manage")
+	a, err := s.requireSelfOr(ctx, staffID, "staff:manage")
 	if err != nil {
 		return err
 	}

@@ -82,7 +82,7 @@ func loginCSRF(w http.ResponseWriter, r *http.Request) string {
 	}
 	tok := newSecret()
 	http.SetCookie(w, &http.Cookie{Name: LoginCSRFCookie, Value: tok, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: httpx.IsHTTPS(r)})
 	return tok
 }
 

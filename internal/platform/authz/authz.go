@@ -40,6 +40,9 @@ func ValidScope(s Scope) bool {
 // wider reports whether a reaches at least as far as b.
 func wider(a, b Scope) bool { return rank(a) <= rank(b) }
 
+// Wider reports whether scope a reaches at least as far as scope b.
+func Wider(a, b Scope) bool { return wider(a, b) }
+
 func rank(s Scope) int {
 	switch s {
 	case ScopeAll:
@@ -109,10 +112,11 @@ func (a *Actor) ScopeOf(perm string) Scope {
 	if a.Kind == KindSystem {
 		return ScopeAll
 	}
-	if s, ok := a.perms[All]; ok {
-		return s
+	s := a.perms[perm]
+	if all, ok := a.perms[All]; ok && (s == "" || wider(all, s)) {
+		s = all
 	}
-	return a.perms[perm]
+	return s
 }
 
 // Permissions lists the actor's permissions, sorted.
@@ -151,6 +155,74 @@ func (a *Actor) Reaches(perm string, rec Record) bool {
 		return rec.OwnerID != 0 && rec.OwnerID == a.ID
 	}
 	return false
+}
+
+// HoldsAt reports whether the actor holds perm at scope or wider. For perm "*" only
+// holding "*" itself counts; any other permission is also held through "*".
+func (a *Actor) HoldsAt(perm string, scope Scope) bool {
+	if a == nil {
+		return false
+	}
+	if a.Kind == KindSystem {
+		return true
+	}
+	if perm == All {
+		s, ok := a.perms[All]
+		return ok && wider(s, scope)
+	}
+	s := a.ScopeOf(perm)
+	return s != "" && wider(s, scope)
+}
+
+// Grants lists every permission the actor holds with its widest scope.
+func (a *Actor) Grants() map[string]Scope {
+	out := make(map[string]Scope, len(a.perms))
+	for p, s := range a.perms {
+		out[p] = s
+	}
+	return out
+}
+
+// Subject returns the scope-check view of a staff member as a record: they "own"
+// themselves.
+func (a *Actor) Subject() Record {
+	return Record{DeptID: a.DeptID, TeamID: a.TeamID, OwnerID: a.ID}
+}
+
+// Covers is the one rule of acting on another staff member (resetting a password,
+// unlocking, editing, disabling, handing out a token or roles): the actor's scope for
+// perm reaches the target, and the actor holds every permission the target holds at a
+// scope at least as wide that reaches the target too (see Outranks). The system actor
+// covers everyone; "*" at scope all covers everyone too (through HoldsAt). Reaching and
+// covering are separate questions so that callers can answer "out of scope" like "not
+// found" and "holds more" with a 403.
+func (a *Actor) Covers(perm string, target *Actor) bool {
+	if a == nil || target == nil {
+		return false
+	}
+	if a.Kind == KindSystem {
+		return true
+	}
+	return a.Reaches(perm, target.Subject()) && a.Outranks(target)
+}
+
+// Outranks reports whether the actor holds every permission of target at a scope at
+// least as wide, and one that reaches the target's place: a department-scoped grant
+// covers a department- or team-scoped one only in the actor's own department, so that
+// signing in as someone elsewhere gains nothing (the permission half of Covers).
+func (a *Actor) Outranks(target *Actor) bool {
+	if a == nil || target == nil {
+		return false
+	}
+	if a.Kind == KindSystem {
+		return true
+	}
+	for p, s := range target.perms {
+		if !a.HoldsAt(p, s) || !a.Reaches(p, target.Subject()) {
+			return false
+		}
+	}
+	return true
 }
 
 // System returns an actor for the CLI and background jobs: it may do anything and is
