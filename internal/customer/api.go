@@ -1,6 +1,7 @@
 package customer
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"time"
@@ -34,7 +35,7 @@ func filterFrom(r *http.Request) (Filter, error) {
 	if v := q.Get("verified_before"); v != "" {
 		t, err := time.ParseInLocation(dayLayout, v, time.FixedZone("CST", 8*3600))
 		if err != nil {
-			return f, apperr.New(apperr.Malformed, "error.malformed.param", "param", "verified_before").With("field", "verified_before")
+			return f, apperr.New(apperr.Malformed, "error.malformed.param", "param", "verified_before").OnField("verified_before")
 		}
 		f.VerifiedBefore = t
 	}
@@ -91,22 +92,11 @@ func (a api) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) update(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p Patch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.UpdateCustomer(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, c.ViewIn(r.Context(), true))
+	httpx.PatchByID(func(p *Patch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p Patch) (any, int64, error) {
+			x, err := a.s.UpdateCustomer(ctx, id, p)
+			return x.ViewIn(ctx, true), x.Version, err
+		})(w, r)
 }
 
 // revealRequest is POST /api/v1/customers/{id}/reveal.
@@ -182,7 +172,7 @@ func (a api) updateContact(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var p ContactPatch
-	if err := httpx.Decode(r, &p); err != nil {
+	if err := httpx.DecodePatch(r, &p, &p.Version); err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
@@ -191,6 +181,7 @@ func (a api) updateContact(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
+	httpx.SetETag(w, ct.Version)
 	httpx.JSON(w, http.StatusOK, ct.View(true))
 }
 

@@ -2,6 +2,7 @@ package customer_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -55,12 +56,12 @@ func TestAPIScenarios(t *testing.T) {
 		{Name: "agent search other dept's number", As: "agent", Method: "GET", Path: "/api/v1/customers?q=" + mobB, Status: 200,
 			Has: []string{`"items":[]`}},
 		{Name: "agent swaps id: get", As: "agent", Method: "GET", Path: path(b), Status: 404, Has: []string{`"not_found"`}, Not: []string{"Customer B"}},
-		{Name: "agent swaps id: patch", As: "agent", Method: "PATCH", Path: path(b), Body: map[string]any{"name": "Hijack"}, Status: 404, NoAudit: true},
+		{Name: "agent swaps id: patch", As: "agent", Method: "PATCH", Path: path(b), Body: map[string]any{"name": "Hijack", "version": 1}, Status: 404, NoAudit: true},
 		{Name: "agent swaps id: contacts", As: "agent", Method: "GET", Path: path(b, "contacts"), Status: 404},
 		{Name: "agent swaps id: add contact", As: "agent", Method: "POST", Path: path(b, "contacts"), Body: map[string]any{"name": "X"}, Status: 404},
 		{Name: "agent swaps contact's customer", As: "agent@other", Method: "DELETE", Path: ct(b, contactID), Status: 404},
 		{Name: "other dept agent", As: "agent@other", Method: "GET", Path: path(a), Status: 404, NoAudit: true},
-		{Name: "other dept agent patch", As: "agent@other", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "x"}, Status: 404},
+		{Name: "other dept agent patch", As: "agent@other", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "x", "version": 1}, Status: 404},
 		{Name: "supervisor reads dept", As: "supervisor", Method: "GET", Path: path(a), Status: 200, Has: []string{`"Customer A"`}},
 		{Name: "supervisor lists dept", As: "supervisor", Method: "GET", Path: "/api/v1/customers", Status: 200,
 			Has: []string{`"Customer A"`}, Not: []string{`"Customer B"`}},
@@ -119,14 +120,16 @@ func TestAPIScenarios(t *testing.T) {
 				`"strong_capital":true`, `"owner_id":`}, Not: []string{"6222 0212"}},
 
 		// Update.
-		{Name: "patch", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "Customer A2", "tags": []string{"x"}}, Status: 200,
+		{Name: "patch without version", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "Customer A2"}, Status: 428,
+			Has: []string{`"code":"version_required"`}, NoAudit: true},
+		{Name: "patch", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "Customer A2", "tags": []string{"x"}, "version": 1}, Status: 200,
 			Audit: "customer.update", Has: []string{`"name":"Customer A2"`, `"version":2`, `"138****5678"`}},
-		{Name: "patch bad id number", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"id_number": "123"}, Status: 422,
+		{Name: "patch bad id number", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"id_number": "123", "version": 2}, Status: 422,
 			Has: []string{`"id_number"`}, NoAudit: true},
 		{Name: "patch stale version", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"name": "x", "version": 1}, Status: 409,
-			Has: []string{`"version_conflict"`}},
+			Has: []string{`"code":"version_conflict"`, `"current_version":2`}, NoAudit: true},
 		{Name: "patch unknown field", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"dept_id": 1}, Status: 400},
-		{Name: "patch owner out of scope", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"owner_id": s.As(t, "agent@other").Staff.ID},
+		{Name: "patch owner out of scope", As: "agent", Method: "PATCH", Path: path(a), Body: map[string]any{"owner_id": s.As(t, "agent@other").Staff.ID, "version": 2},
 			Status: 422, Has: []string{`"owner_id"`}},
 		{Name: "missing", As: "admin", Method: "GET", Path: path(999999), Status: 404},
 		{Name: "bad id", As: "admin", Method: "GET", Path: "/api/v1/customers/abc", Status: 404},
@@ -139,9 +142,13 @@ func TestAPIScenarios(t *testing.T) {
 		{Name: "contact create", As: "agent", Method: "POST", Path: path(a, "contacts"),
 			Body: map[string]any{"name": "Wang Wu", "title": "CFO", "phone": "010-87654321-123", "preferences": "tea"}, Status: 201,
 			Audit: "customer.contact.create", Has: []string{`"title":"CFO"`, `"phone":"010-****4321-123"`}},
-		{Name: "contact patch", As: "agent", Method: "PATCH", Path: ct(a, contactID), Body: map[string]any{"title": "CEO"}, Status: 200,
-			Audit: "customer.contact.update", Has: []string{`"title":"CEO"`}},
-		{Name: "contact patch missing", As: "agent", Method: "PATCH", Path: ct(a, 999999), Body: map[string]any{"title": "CEO"}, Status: 404},
+		{Name: "contact patch without version", As: "agent", Method: "PATCH", Path: ct(a, contactID), Body: map[string]any{"title": "CEO"}, Status: 428,
+			NoAudit: true},
+		{Name: "contact patch", As: "agent", Method: "PATCH", Path: ct(a, contactID), Body: map[string]any{"title": "CEO", "version": 1}, Status: 200,
+			Audit: "customer.contact.update", Has: []string{`"title":"CEO"`, `"version":2`}},
+		{Name: "contact patch stale", As: "agent", Method: "PATCH", Path: ct(a, contactID), Body: map[string]any{"title": "CTO", "version": 1}, Status: 409,
+			Has: []string{`"code":"version_conflict"`}, NoAudit: true},
+		{Name: "contact patch missing", As: "agent", Method: "PATCH", Path: ct(a, 999999), Body: map[string]any{"title": "CEO", "version": 1}, Status: 404},
 		{Name: "contact delete", As: "agent", Method: "DELETE", Path: ct(a, contactID), Status: 204, Audit: "customer.contact.delete"},
 
 		// Lists.
@@ -172,5 +179,38 @@ func TestAPIScenarios(t *testing.T) {
 	if err := s.App.DB.QueryRow(context.Background(), `SELECT detail FROM audit_log WHERE action = 'customer.list' AND detail LIKE ? ORDER BY seq LIMIT 1`,
 		"%5678%").Scan(&detail); err != nil || !strings.Contains(detail, fmt.Sprintf(`"ids":[%d]`, a)) {
 		t.Fatalf("list audit entry: %v %s", err, detail)
+	}
+}
+
+// TestOwnerOutOfReachReadsAsMissing: giving a customer file to a staff member outside
+// the actor's reach answers exactly as giving it to a staff id that does not exist.
+func TestOwnerOutOfReachReadsAsMissing(t *testing.T) {
+	s := apptest.New(t)
+	agent, far := s.As(t, "agent"), s.As(t, "agent@other")
+	id := create(t, agent, map[string]any{"kind": "person", "name": "Owned Here"})
+	answer := func(r *apptest.Response) string {
+		var b struct {
+			Error map[string]any `json:"error"`
+		}
+		if err := json.Unmarshal(r.Body, &b); err != nil || b.Error == nil {
+			t.Fatalf("not an error: %d %s", r.Status, r.Body)
+		}
+		delete(b.Error, "request_id")
+		out, _ := json.Marshal(b.Error)
+		return fmt.Sprint(r.Status, string(out))
+	}
+	for _, lang := range []string{"zh-CN", "en"} {
+		c := *agent
+		c.Lang = lang
+		out := c.Do(t, "PATCH", path(id), map[string]any{"owner_id": far.Staff.ID, "version": 1})
+		missing := c.Do(t, "PATCH", path(id), map[string]any{"owner_id": 987654, "version": 1})
+		if got, want := answer(out), answer(missing); got != want || out.Status != 422 {
+			t.Fatalf("owner out of reach: %s\nmissing owner: %s", got, want)
+		}
+		out = c.Do(t, "POST", "/api/v1/customers", map[string]any{"kind": "person", "name": "New", "owner_id": far.Staff.ID})
+		missing = c.Do(t, "POST", "/api/v1/customers", map[string]any{"kind": "person", "name": "New", "owner_id": 987654})
+		if got, want := answer(out), answer(missing); got != want {
+			t.Fatalf("create, owner out of reach: %s\nmissing owner: %s", got, want)
+		}
 	}
 }

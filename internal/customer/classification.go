@@ -200,6 +200,16 @@ func (s *Service) Rules(ctx context.Context) (RulesView, error) {
 // With a job runner wired, the re-evaluation of every customer is queued at once;
 // otherwise the new rules apply at each customer's next change and at the nightly run.
 func (s *Service) SaveRules(ctx context.Context, next classify.Rules) (RulesView, error) {
+	return s.saveRules(ctx, next, nil)
+}
+
+// SaveRulesIfVersion is SaveRules against the rules version the editor read (RulesView.
+// Version, 0 while the defaults apply): another version is refused with 409.
+func (s *Service) SaveRulesIfVersion(ctx context.Context, next classify.Rules, version int64) (RulesView, error) {
+	return s.saveRules(ctx, next, &version)
+}
+
+func (s *Service) saveRules(ctx context.Context, next classify.Rules, expected *int64) (RulesView, error) {
 	actor, err := authz.Require(ctx, PermRules)
 	if err != nil {
 		return RulesView{}, err
@@ -211,6 +221,9 @@ func (s *Service) SaveRules(ctx context.Context, next classify.Rules) (RulesView
 		cur, err := s.loadRules(ctx)
 		if err != nil {
 			return err
+		}
+		if expected != nil && *expected != cur.Version {
+			return apperr.StaleVersion(cur.Version)
 		}
 		var changed []string
 		before, after := map[string]json.RawMessage{}, map[string]json.RawMessage{}
@@ -263,8 +276,10 @@ func (s *Service) SaveRules(ctx context.Context, next classify.Rules) (RulesView
 }
 
 // PatchRules changes the sections present in patch ({"value": {"churn_days": 400}}):
-// the members given replace the current ones, the others stay.
-func (s *Service) PatchRules(ctx context.Context, patch map[string]json.RawMessage) (RulesView, error) {
+// the members given replace the current ones, the others stay. version is the rules
+// version the change was made against (RulesView.Version; 0 while the defaults apply);
+// another one is refused with 409.
+func (s *Service) PatchRules(ctx context.Context, patch map[string]json.RawMessage, version int64) (RulesView, error) {
 	if _, err := authz.Require(ctx, PermRules); err != nil {
 		return RulesView{}, err
 	}
@@ -283,16 +298,16 @@ func (s *Service) PatchRules(ctx context.Context, patch map[string]json.RawMessa
 		case classify.SectionCredit:
 			into = &next.Credit
 		default:
-			return RulesView{}, apperr.New(apperr.Malformed, "classify.rules.unknown_section", "section", k).With("field", k)
+			return RulesView{}, apperr.New(apperr.Malformed, "classify.rules.unknown_section", "section", k).OnField(k)
 		}
 		dec := json.NewDecoder(bytes.NewReader(raw))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(into); err != nil {
-			return RulesView{}, apperr.New(apperr.Malformed, "classify.rules.malformed").With("field", k).
+			return RulesView{}, apperr.New(apperr.Malformed, "classify.rules.malformed").OnField(k).
 				WithCause(fmt.Errorf("customer: rules patch %s: %w", k, err))
 		}
 	}
-	return s.SaveRules(ctx, next)
+	return s.saveRules(ctx, next, &version)
 }
 
 // ======================= classifying one customer =======================
@@ -704,12 +719,44 @@ func (a api) patchRules(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	v, err := a.s.PatchRules(r.Context(), patch)
+	version, err := rulesPatchVersion(r, patch)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
+	v, err := a.s.PatchRules(r.Context(), patch, version)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	httpx.SetETag(w, v.Version)
 	httpx.JSON(w, http.StatusOK, v)
+}
+
+// rulesPatchVersion takes the "version" member out of a rules patch (the rules version
+// the change was made against; 0 while the defaults apply) or reads If-Match; neither
+// is 428.
+func rulesPatchVersion(r *http.Request, patch map[string]json.RawMessage) (int64, error) {
+	raw, ok := patch["version"]
+	if !ok {
+		return httpx.Version(r, nil)
+	}
+	delete(patch, "version")
+	var v int64
+	if err := json.Unmarshal(raw, &v); err != nil || v < 0 {
+		return 0, apperr.InvalidField("version", "field.invalid")
+	}
+	if r.Header.Get("If-Match") != "" {
+		h, err := httpx.Version(r, nil)
+		if err != nil {
+			return 0, err
+		}
+		if h != v {
+			return 0, apperr.New(apperr.Malformed, "error.malformed.version_mismatch").WithCode("malformed_request").
+				WithField("version", "error.malformed.version_mismatch")
+		}
+	}
+	return v, nil
 }
 
 // ======================= rules page =======================
@@ -858,7 +905,12 @@ func (p pages) saveRules(w http.ResponseWriter, r *http.Request) {
 	next := rulesFromForm(r, f)
 	err := f.Err()
 	if err == nil {
-		if _, err = p.s.SaveRules(ctx, next); err == nil {
+		if ver := formVersion(r); ver != nil {
+			_, err = p.s.SaveRulesIfVersion(ctx, next, *ver)
+		} else {
+			_, err = p.s.SaveRules(ctx, next)
+		}
+		if err == nil {
 			web.Redirect(w, r, "/customers/rules", "customer.rules.flash.saved")
 			return
 		}

@@ -104,19 +104,25 @@ func TestClassificationFollowsFacts(t *testing.T) {
 				valueR: []string{"classify.value.no_transactions"}, creditR: []string{aCond, aRule}, pinned: []string{}}},
 		{"weak capital recorded: C overrides", func(t *testing.T) {
 			cf := customer.CreditFacts{WeakCapital: true}
-			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{CreditFacts: &cf}); err != nil {
+			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Version: ver(t, s, id), CreditFacts: &cf}); err != nil {
 				t.Fatal(err)
 			}
 		}, classWant{tier: "potential", value: "general", grade: "C", creditR: []string{cCond, cRule, cOver}}},
 		{"facts cleared, relationship young: B", func(t *testing.T) {
 			cf, since := customer.CreditFacts{}, daysAgo(s, 60)
-			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{CreditFacts: &cf, RelationshipSince: &since}); err != nil {
+			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Version: ver(t, s, id), CreditFacts: &cf, RelationshipSince: &since}); err != nil {
 				t.Fatal(err)
 			}
-		}, classWant{tier: "potential", value: "general", grade: "B", creditR: []string{aCond, bRule}}},
-		{"strong capital: A again", func(t *testing.T) {
+		}, classWant{tier: "potential", value: "general", grade: "B", creditR: []string{"classify.credit.no_a_conditions", bRule}}},
+		{"strong capital alone on a young relationship: still B (no bad debt is no evidence yet)", func(t *testing.T) {
 			cf := customer.CreditFacts{StrongCapital: true}
-			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{CreditFacts: &cf}); err != nil {
+			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Version: ver(t, s, id), CreditFacts: &cf}); err != nil {
+				t.Fatal(err)
+			}
+		}, classWant{grade: "B", tier: "potential", value: "general", creditR: []string{aCond, bRule}}},
+		{"three years of cooperation without bad debt: A again", func(t *testing.T) {
+			since := daysAgo(s, 3*365)
+			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Version: ver(t, s, id), RelationshipSince: &since}); err != nil {
 				t.Fatal(err)
 			}
 		}, classWant{grade: "A", tier: "potential", value: "general", creditR: []string{aCond, aRule}}},
@@ -147,7 +153,7 @@ func TestClassificationFollowsFacts(t *testing.T) {
 				t.Fatal(err)
 			}
 			kind := "person"
-			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Kind: &kind}); err != nil {
+			if _, err := svc.UpdateCustomer(ctx, id, customer.Patch{Version: ver(t, s, id), Kind: &kind}); err != nil {
 				t.Fatal(err)
 			}
 		}, classWant{tier: "vip", value: "important", grade: "A", tierR: []string{"classify.tier.vip_yearly"}}},
@@ -165,13 +171,13 @@ func TestClassificationFollowsFacts(t *testing.T) {
 	en.Lang = "en"
 	r := en.Do(t, "GET", path(id), nil)
 	for _, want := range []string{`"tier":"vip"`, `"credit_grade":"A"`, `"value_class":"important"`,
-		`"credit_policy":"Grade A policy`, `2 A conditions hold: no bad debt`, `RFM scores: recency R=5`} {
+		`"credit_policy":"Grade A policy`, `3 A conditions hold: cooperation of at least 1 year(s), 2 years of cooperation without bad debt or breach, strong capital`, `RFM scores: recency R=5`} {
 		if !strings.Contains(string(r.Body), want) {
 			t.Errorf("English view lacks %q:\n%s", want, r.Body)
 		}
 	}
 	zh := agent.Do(t, "GET", path(id), nil)
-	for _, want := range []string{"满足 2 项 A 类条件", "A 级政策", "RFM 评分"} {
+	for _, want := range []string{"满足 3 项 A 类条件", "A 级政策", "RFM 评分"} {
 		if !strings.Contains(string(zh.Body), want) {
 			t.Errorf("Chinese view lacks %q:\n%s", want, zh.Body)
 		}
@@ -224,7 +230,7 @@ func TestPinnedValuesStay(t *testing.T) {
 		t.Fatal(err)
 	}
 	cf := customer.CreditFacts{WeakCapital: true, IllegalOperations: true}
-	if _, err := svc.UpdateCustomer(ctx, c.ID, customer.Patch{CreditFacts: &cf}); err != nil {
+	if _, err := svc.UpdateCustomer(ctx, c.ID, customer.Patch{Version: ver(t, s, c.ID), CreditFacts: &cf}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.ReclassifyAll(actorCtx(t, s, s.As(t, "director"))); err != nil {
@@ -237,7 +243,7 @@ func TestPinnedValuesStay(t *testing.T) {
 	}
 	// Unpinned, the rules decide again.
 	none := ""
-	if _, err := svc.UpdateCustomer(ctx, c.ID, customer.Patch{CreditGrade: &none, ValueClass: &none}); err != nil {
+	if _, err := svc.UpdateCustomer(ctx, c.ID, customer.Patch{Version: ver(t, s, c.ID), CreditGrade: &none, ValueClass: &none}); err != nil {
 		t.Fatal(err)
 	}
 	checkClass(t, classOf(t, s, c.ID), classWant{tier: "regular", value: "churned", grade: "C", pinned: []string{},
@@ -347,7 +353,7 @@ func TestRulesChangeOutcomes(t *testing.T) {
 	}
 
 	// PatchRules changes only the members given.
-	v, err = svc.PatchRules(admin, map[string]json.RawMessage{"value": json.RawMessage(`{"churn_days": 400}`)})
+	v, err = svc.PatchRules(admin, map[string]json.RawMessage{"value": json.RawMessage(`{"churn_days": 400}`)}, v.Version)
 	if err != nil || v.Value.ChurnDays != 400 || v.Credit.AMinCount != 3 || v.Tier.PersonVIPYearlyFen != 10_000_000 {
 		t.Fatalf("patch: %v %+v", err, v)
 	}

@@ -78,7 +78,7 @@ func (s *Service) AddContact(ctx context.Context, customerID int64, in ContactIn
 		return Contact{}, err
 	}
 	now := s.now()
-	ct := Contact{CustomerID: customerID, CreatedAt: now, UpdatedAt: now}
+	ct := Contact{CustomerID: customerID, CreatedAt: now, UpdatedAt: now, Version: 1}
 	f := apperr.Fields{}
 	applyContact(&ct, in.patch(), s.today(), f, "")
 	if err := f.Err(); err != nil {
@@ -104,8 +104,12 @@ func (s *Service) AddContact(ctx context.Context, customerID int64, in ContactIn
 	return ct, err
 }
 
-// UpdateContact changes a contact of a customer.
+// UpdateContact changes a contact of a customer. p.Version must be the contact's
+// current version (428 without one, 409 when stale).
 func (s *Service) UpdateContact(ctx context.Context, customerID, contactID int64, p ContactPatch) (Contact, error) {
+	if p.Version == nil {
+		return Contact{}, apperr.VersionRequired()
+	}
 	var out Contact
 	err := s.changeContacts(ctx, customerID, func(ctx context.Context, c *Customer) error {
 		r, err := s.store.Contact(ctx, customerID, contactID)
@@ -119,6 +123,9 @@ func (s *Service) UpdateContact(ctx context.Context, customerID, contactID int64
 		if err != nil {
 			return err
 		}
+		if *p.Version != ct.Version {
+			return apperr.StaleVersion(ct.Version)
+		}
 		f := apperr.Fields{}
 		applyContact(&ct, p, s.today(), f, "")
 		if err := f.Err(); err != nil {
@@ -129,9 +136,14 @@ func (s *Service) UpdateContact(ctx context.Context, customerID, contactID int64
 		if err != nil {
 			return err
 		}
-		if err := s.store.UpdateContact(ctx, &row); err != nil {
+		ok, err := s.store.UpdateContact(ctx, &row, ct.Version)
+		if err != nil {
 			return err
 		}
+		if !ok {
+			return apperr.StaleVersion(0)
+		}
+		ct.Version++
 		out = ct
 		return s.record(ctx, "customer.contact.update", customerID, map[string]any{"contact_id": ct.ID})
 	})

@@ -710,7 +710,7 @@ func (p pages) mergePair(w http.ResponseWriter, r *http.Request) {
 	case "right":
 		survivor, from = pair.B, pair.A
 	default:
-		p.fail(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "into").With("field", "into"))
+		p.fail(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "into").OnField("into"))
 		return
 	}
 	if _, err := p.s.Merge(ctx, survivor, from, r.PostFormValue("reason")); err != nil {

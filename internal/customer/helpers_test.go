@@ -69,3 +69,25 @@ func countCustomers(t testing.TB, s *apptest.Server) int {
 }
 
 var _ = customer.KindPerson
+
+// versioned returns body with "version" set to the stored version of row id of table
+// (a PATCH must carry the version it was made against).
+func versioned(t testing.TB, s *apptest.Server, table string, id int64, body map[string]any) map[string]any {
+	t.Helper()
+	var v int64
+	if err := s.App.DB.QueryRow(context.Background(), `SELECT version FROM `+table+` WHERE id = ?`, id).Scan(&v); err != nil {
+		t.Fatalf("version of %s %d: %v", table, id, err)
+	}
+	out := map[string]any{"version": v}
+	for k, x := range body {
+		out[k] = x
+	}
+	return out
+}
+
+// ver is the stored version of customer id, for service calls.
+func ver(t testing.TB, s *apptest.Server, id int64) *int64 {
+	t.Helper()
+	v := versioned(t, s, "customers", id, nil)["version"].(int64)
+	return &v
+}

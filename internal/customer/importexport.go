@@ -395,7 +395,14 @@ func (im *importer) validate(ctx context.Context, r tabular.Row, p *pendingRow) 
 		c.OwnerID, c.DeptID, c.TeamID = im.actor.ID, im.actor.DeptID, im.actor.TeamID
 	}
 	if _, bad := f["owner_id"]; !bad && !im.actor.Reaches(PermImport, c.Record()) {
-		f.Add("owner_id", "customer.io.owner_scope")
+		// An owner outside the importer's reach reads as no such staff member (existence
+		// is not told apart from scope); without a username it is the importer's own
+		// placement that is out of reach.
+		if name := get("owner"); name != "" {
+			f["owner_id"] = i18n.M("customer.io.owner_unknown", "username", name)
+		} else {
+			f.Add("owner_id", "customer.io.owner_scope")
+		}
 	}
 	for _, col := range ioColumns { // report in column order
 		field := col.key
@@ -1111,7 +1118,7 @@ func uploadedFile(r *http.Request) (f io.ReaderAt, size int64, name string, done
 		}
 		if len(fhs) == 0 || fhs[0].Size == 0 {
 			_ = r.MultipartForm.RemoveAll()
-			return nil, 0, "", done, apperr.New(apperr.Malformed, "customer.io.no_file").WithCode("no_file").With("field", "file")
+			return nil, 0, "", done, apperr.New(apperr.Malformed, "customer.io.no_file").WithCode("no_file").OnField("file")
 		}
 		mf, err := fhs[0].Open()
 		if err != nil {
@@ -1122,7 +1129,7 @@ func uploadedFile(r *http.Request) (f io.ReaderAt, size int64, name string, done
 	}
 	name = r.URL.Query().Get("filename")
 	if name == "" {
-		return nil, 0, "", done, apperr.New(apperr.Malformed, "customer.io.no_file").WithCode("no_file").With("field", "filename")
+		return nil, 0, "", done, apperr.New(apperr.Malformed, "customer.io.no_file").WithCode("no_file").OnField("filename")
 	}
 	tmp, err := os.CreateTemp("", "kefu-import-*")
 	if err != nil {
@@ -1159,7 +1166,7 @@ func formatParam(r *http.Request) (tabular.Format, error) {
 	case "csv":
 		return tabular.CSV, nil
 	}
-	return 0, apperr.New(apperr.Malformed, "customer.io.bad_format").WithCode("unsupported_format").With("field", "format")
+	return 0, apperr.New(apperr.Malformed, "customer.io.bad_format").WithCode("unsupported_format").OnField("format")
 }
 
 // runUpload runs an import of the request's file.
@@ -1206,7 +1213,7 @@ func importReportURL(id int64) string { return "/api/v1/customers/import/" + ito
 func (a api) importCustomers(w http.ResponseWriter, r *http.Request) {
 	dry, ok := boolParam(r.URL.Query().Get("dry_run"))
 	if !ok {
-		httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "dry_run").With("field", "dry_run"))
+		httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "dry_run").OnField("dry_run"))
 		return
 	}
 	res, err := a.s.runUpload(r, dry)
@@ -1309,7 +1316,7 @@ func (a api) exportCustomers(w http.ResponseWriter, r *http.Request) {
 	}
 	masked, ok := boolParam(r.URL.Query().Get("masked"))
 	if !ok {
-		httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "masked").With("field", "masked"))
+		httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.param", "param", "masked").OnField("masked"))
 		return
 	}
 	out := &lazyAttachment{w: w, ct: format.ContentType(), name: exportFileName(a.s.now().In(a.s.zoneCN), format)}

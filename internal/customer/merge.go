@@ -380,7 +380,7 @@ func (s *Service) Merge(ctx context.Context, survivorID, fromID int64, reason st
 				return err
 			}
 			if !ok {
-				return mergeConflict("customer.version_conflict", "version_conflict")
+				return apperr.StaleVersion(0)
 			}
 		}
 		snap.SurvivorAfter = after
@@ -531,7 +531,11 @@ func (s *Service) UndoMerge(ctx context.Context, mergeID int64) (MergeInfo, erro
 			}
 		}
 		if len(changed) > 0 {
-			return mergeConflict("customer_merge.error.conflict", "merge_conflict").With("fields", changed)
+			e := mergeConflict("customer_merge.error.conflict", "merge_conflict")
+			for _, name := range changed {
+				e = e.WithField(name, "customer_merge.error.changed_since")
+			}
+			return e
 		}
 		back := map[string]int{}
 		for k, ids := range snap.Moved {
@@ -568,7 +572,7 @@ func (s *Service) UndoMerge(ctx context.Context, mergeID int64) (MergeInfo, erro
 				return err
 			}
 			if !ok {
-				return mergeConflict("customer.version_conflict", "version_conflict")
+				return apperr.StaleVersion(0)
 			}
 		}
 		for _, p := range snap.Pairs {

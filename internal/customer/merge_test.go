@@ -426,7 +426,7 @@ func TestMergeAndUndo(t *testing.T) {
 	if r := dir.Do(t, "POST", path(f.S, "contacts"), map[string]any{"name": "New after merge"}); r.Status != 201 {
 		t.Fatalf("add contact: %d %s", r.Status, r.Body)
 	}
-	if r := dir.Do(t, "PATCH", path(f.S), map[string]any{"industry": "retail"}); r.Status != 200 {
+	if r := dir.Do(t, "PATCH", path(f.S), versioned(t, s, "customers", f.S, map[string]any{"industry": "retail"})); r.Status != 200 {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
 	if r := dir.Do(t, "POST", fmt.Sprintf("/api/v1/customers/merges/%d/undo", out.Merge.ID), nil); r.Status != 200 {
@@ -443,7 +443,7 @@ func TestMergeAndUndo(t *testing.T) {
 		t.Fatalf("survivor after undo: %v", got)
 	}
 	out = doMerge(t, dir, f.S, f.M, "third try")
-	if r := dir.Do(t, "PATCH", path(f.S), map[string]any{"email": "changed@example.com"}); r.Status != 200 {
+	if r := dir.Do(t, "PATCH", path(f.S), versioned(t, s, "customers", f.S, map[string]any{"email": "changed@example.com"})); r.Status != 200 {
 		t.Fatalf("patch: %d %s", r.Status, r.Body)
 	}
 	if r := dir.Do(t, "POST", fmt.Sprintf("/api/v1/customers/merges/%d/undo", out.Merge.ID), nil); r.Status != 409 ||

@@ -113,7 +113,8 @@ type CreditFacts struct {
 	IllegalOperations bool `json:"illegal_operations"` // illegal operations
 	OrderedToSuspend  bool `json:"ordered_to_suspend"` // ordered to suspend business
 	AccountsAtRisk    bool `json:"accounts_at_risk"`   // accounts at risk of freezing
-	// A conditions (with cooperation >= 1 year from relationship_since, and no bad debt).
+	// A conditions (besides cooperation >= 1 year from relationship_since, and 2 years of
+	// cooperation from relationship_since without bad debt).
 	GoodOperations2Y   bool `json:"good_operations_2y"`
 	StrongCapital      bool `json:"strong_capital"`
 	PaymentsOnStandard bool `json:"payments_on_standard"`
@@ -213,6 +214,7 @@ type Contact struct {
 	Notes       string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Version     int64
 }
 
 // Input creates a customer. Strings are trimmed; empty means unknown.
@@ -248,7 +250,7 @@ type Input struct {
 	BankAccount         string         `json:"bank_account"`
 	OwnerID             int64          `json:"owner_id"`
 	Tags                []string       `json:"tags"`
-	Notes               string         `json:"notes"`
+	Notes               string         `json:"notes" text:"multiline"`
 	Contacts            []ContactInput `json:"contacts"`
 	// Force creates the customer even when its mobile, ID number or credit code exists
 	// already (permission customer:force_duplicate; audited).
@@ -288,8 +290,9 @@ type Patch struct {
 	BankAccount         *string      `json:"bank_account"`
 	OwnerID             *int64       `json:"owner_id"`
 	Tags                *[]string    `json:"tags"`
-	Notes               *string      `json:"notes"`
-	// Version, when given, must equal the stored version (optimistic locking).
+	Notes               *string      `json:"notes" text:"multiline"`
+	// Version is the version the change was made against: required (428 without), a
+	// stale one is refused with 409 (optimistic locking).
 	Version *int64 `json:"version"`
 	// Force: see Input.Force.
 	Force bool `json:"force"`
@@ -319,9 +322,9 @@ type ContactInput struct {
 	Mobile      string `json:"mobile"`
 	Phone       string `json:"phone"`
 	Email       string `json:"email"`
-	Preferences string `json:"preferences"`
+	Preferences string `json:"preferences" text:"multiline"`
 	Birthday    string `json:"birthday"`
-	Notes       string `json:"notes"`
+	Notes       string `json:"notes" text:"multiline"`
 }
 
 // ContactPatch changes a contact; nil fields stay as they are.
@@ -332,9 +335,12 @@ type ContactPatch struct {
 	Mobile      *string `json:"mobile"`
 	Phone       *string `json:"phone"`
 	Email       *string `json:"email"`
-	Preferences *string `json:"preferences"`
+	Preferences *string `json:"preferences" text:"multiline"`
 	Birthday    *string `json:"birthday"`
-	Notes       *string `json:"notes"`
+	Notes       *string `json:"notes" text:"multiline"`
+	// Version is the contact's version the change was made against (required on PATCH;
+	// a stale one is refused with 409).
+	Version *int64 `json:"version"`
 }
 
 func (in ContactInput) patch() ContactPatch {
@@ -437,7 +443,7 @@ type View struct {
 	TerritoryID         int64         `json:"territory_id"`
 	Territory           *TerritoryRef `json:"territory"`
 	Tags                []string      `json:"tags"`
-	Notes               string        `json:"notes"`
+	Notes               string        `json:"notes" text:"multiline"`
 	VerifiedAt          *time.Time    `json:"verified_at"`
 	VerifiedBy          int64         `json:"verified_by"`
 	MergedInto          int64         `json:"merged_into"`
@@ -458,11 +464,12 @@ type ContactView struct {
 	Mobile      string    `json:"mobile"`
 	Phone       string    `json:"phone"`
 	Email       string    `json:"email"`
-	Preferences string    `json:"preferences"`
+	Preferences string    `json:"preferences" text:"multiline"`
 	Birthday    string    `json:"birthday"`
-	Notes       string    `json:"notes"`
+	Notes       string    `json:"notes" text:"multiline"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+	Version     int64     `json:"version"`
 	Masked      bool      `json:"masked"`
 }
 
@@ -520,7 +527,7 @@ func (c Customer) View(masked bool) View {
 func (ct Contact) View(masked bool) ContactView {
 	v := ContactView{ID: ct.ID, CustomerID: ct.CustomerID, Name: ct.Name, Title: ct.Title, IsKeyPerson: ct.IsKeyPerson,
 		Mobile: ct.Mobile, Phone: ct.Phone, Email: ct.Email, Preferences: ct.Preferences, Birthday: ct.Birthday,
-		Notes: ct.Notes, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Masked: masked}
+		Notes: ct.Notes, CreatedAt: ct.CreatedAt, UpdatedAt: ct.UpdatedAt, Version: ct.Version, Masked: masked}
 	if masked {
 		v.Mobile = maskOpt(ct.Mobile, secure.MaskMobile)
 		v.Phone = maskOpt(ct.Phone, secure.MaskPhone)

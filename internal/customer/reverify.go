@@ -63,7 +63,7 @@ type VerificationView struct {
 	VerifiedBy *TerritoryStaff `json:"verified_by"`
 	VerifiedAt time.Time       `json:"verified_at"`
 	Outcome    string          `json:"outcome"`
-	Note       string          `json:"note"`
+	Note       string          `json:"note" text:"multiline"`
 }
 
 // CustomerSettings are the run-time settings of customer files.
@@ -259,7 +259,7 @@ func (s *Service) ReverifyQueue(ctx context.Context, limit int, cur string) (Rev
 		return ReverifyPage{}, err
 	}
 	if c.I < 0 || c.V < 0 {
-		return ReverifyPage{}, apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return ReverifyPage{}, apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	limit = pageLimit(limit)
 	cutoff, days, err := s.reverifyCutoff(ctx)
@@ -350,7 +350,7 @@ func (a api) reverifyQueue(w http.ResponseWriter, r *http.Request) {
 
 // verifyRequest is POST /api/v1/customers/{id}/verify (the body is optional).
 type verifyRequest struct {
-	Note string `json:"note"`
+	Note string `json:"note" text:"multiline"`
 }
 
 func (a api) verify(w http.ResponseWriter, r *http.Request) {

@@ -24,6 +24,8 @@ func (s *Service) Routes() []httpx.Route {
 	return []httpx.Route{
 		// JSON API
 		{Method: get, Path: "/api/v1/customers", Perm: PermRead, Handler: a.list},
+		// Caller lookup by a whole phone number, across scopes, masked and audited (lookup.go)
+		{Method: get, Path: "/api/v1/customers/lookup", Perm: PermRead, Handler: a.lookupCaller},
 		{Method: post, Path: "/api/v1/customers", Perm: PermWrite, Handler: a.create},
 		{Method: get, Path: "/api/v1/customers/{id}", Perm: PermRead, Handler: a.get},
 		{Method: patch, Path: "/api/v1/customers/{id}", Perm: PermWrite, Handler: a.update},

@@ -56,12 +56,14 @@ type Service struct {
 	terr   territoryCache // the territory matcher (territory.go)
 	links  []LinkedTable  // tables other capabilities registered for merges (merge.go)
 	cls    classState     // cached classification rules, job runner (classification.go)
+	// lookups limits caller lookups per staff member (lookup.go).
+	lookups *httpx.Limiter
 }
 
 // New builds the service.
 func New(d Deps) (*Service, error) {
 	s := &Service{db: d.DB, store: NewStore(d.DB), audit: d.Audit, prot: protector{keys: d.Keys}, clock: d.Clock,
-		staff: d.Staff, index: d.Search, log: d.Log}
+		staff: d.Staff, index: d.Search, log: d.Log, lookups: httpx.NewLimiter(LookupEvery, LookupBurst)}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -137,7 +139,7 @@ func decodeCursor(s string) (int64, error) {
 		return 0, err
 	}
 	if c.ID < 0 {
-		return 0, apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return 0, apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	return c.ID, nil
 }
@@ -245,7 +247,7 @@ func (s *Service) fromRow(r custRow) (Customer, error) {
 func (s *Service) contactToRow(ct *Contact) (contactRow, error) {
 	r := contactRow{ID: ct.ID, CustomerID: ct.CustomerID, Name: ct.Name, Title: ct.Title, IsKeyPerson: ct.IsKeyPerson,
 		Email: ct.Email, Preferences: ct.Preferences, Birthday: ct.Birthday, Notes: ct.Notes,
-		CreatedAt: ms(ct.CreatedAt), UpdatedAt: ms(ct.UpdatedAt)}
+		CreatedAt: ms(ct.CreatedAt), UpdatedAt: ms(ct.UpdatedAt), Version: ct.Version}
 	var err error
 	if r.MobileEnc, err = s.prot.enc(ct.Mobile, aadContactMobile); err != nil {
 		return r, err
@@ -261,7 +263,7 @@ func (s *Service) contactToRow(ct *Contact) (contactRow, error) {
 func (s *Service) contactFromRow(r contactRow) (Contact, error) {
 	ct := Contact{ID: r.ID, CustomerID: r.CustomerID, Name: r.Name, Title: r.Title, IsKeyPerson: r.IsKeyPerson,
 		Email: r.Email, Preferences: r.Preferences, Birthday: r.Birthday, Notes: r.Notes,
-		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt)}
+		CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt), Version: r.Version}
 	var err error
 	if ct.Mobile, err = s.prot.dec(r.MobileEnc, aadContactMobile); err != nil {
 		return ct, err
@@ -399,7 +401,7 @@ func (s *Service) CreateCustomer(ctx context.Context, in Input) (Customer, error
 		return Customer{}, err
 	}
 	if !actor.Reaches(PermWrite, c.Record()) {
-		return Customer{}, apperr.InvalidField("owner_id", "customer.invalid.owner_scope")
+		return Customer{}, apperr.InvalidField("owner_id", "customer.invalid.owner") // out of reach reads as unknown
 	}
 	if err := s.assignTerritory(ctx, &c); err != nil {
 		return Customer{}, err
@@ -516,6 +518,9 @@ func (s *Service) UpdateCustomer(ctx context.Context, id int64, p Patch) (Custom
 	if p.Force && !actor.Can(PermForceDuplicate) {
 		return Customer{}, apperr.ForbiddenErr()
 	}
+	if p.Version == nil {
+		return Customer{}, apperr.VersionRequired()
+	}
 	var out Customer
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		r, err := s.store.Customer(ctx, id)
@@ -532,8 +537,8 @@ func (s *Service) UpdateCustomer(ctx context.Context, id int64, p Patch) (Custom
 		if c.Status != StatusActive {
 			return apperr.New(apperr.Conflict, "customer.not_active").WithCode("customer_not_active")
 		}
-		if p.Version != nil && *p.Version != c.Version {
-			return apperr.New(apperr.Conflict, "customer.version_conflict").WithCode("version_conflict").With("version", c.Version)
+		if *p.Version != c.Version {
+			return apperr.StaleVersion(c.Version)
 		}
 		old := c
 		f := apperr.Fields{}
@@ -547,7 +552,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id int64, p Patch) (Custom
 			return err
 		}
 		if !actor.Reaches(PermWrite, c.Record()) {
-			return apperr.InvalidField("owner_id", "customer.invalid.owner_scope")
+			return apperr.InvalidField("owner_id", "customer.invalid.owner") // out of reach reads as unknown
 		}
 		if err := s.assignTerritory(ctx, &c); err != nil {
 			return err
@@ -580,7 +585,7 @@ func (s *Service) UpdateCustomer(ctx context.Context, id int64, p Patch) (Custom
 			return err
 		}
 		if !ok {
-			return apperr.New(apperr.Conflict, "customer.version_conflict").WithCode("version_conflict")
+			return apperr.StaleVersion(0)
 		}
 		crows, err := s.store.Contacts(ctx, c.ID)
 		if err != nil {

@@ -96,7 +96,7 @@ func TestNoPlaintextAtRest(t *testing.T) {
 		secrets = append(secrets, mob, id, addr, bank, contactMob, fmt.Sprintf("876543%02d", i))
 		// Update too: the old and new values must not appear.
 		newMob := g.mobile()
-		if _, err := s.App.Customer.UpdateCustomer(ctx, c.ID, customer.Patch{Mobile: &newMob}); err != nil {
+		if _, err := s.App.Customer.UpdateCustomer(ctx, c.ID, customer.Patch{Version: ver(t, s, c.ID), Mobile: &newMob}); err != nil {
 			t.Fatal(err)
 		}
 		secrets = append(secrets, newMob)
@@ -237,7 +237,7 @@ func TestSearch(t *testing.T) {
 		t.Fatalf("contacts: %v %v", err, cts)
 	}
 	newMob := "18600001111"
-	if _, err := svc.UpdateContact(ctx, wuye, cts[0].ID, customer.ContactPatch{Mobile: &newMob}); err != nil {
+	if _, err := svc.UpdateContact(ctx, wuye, cts[0].ID, customer.ContactPatch{Mobile: &newMob, Version: &cts[0].Version}); err != nil {
 		t.Fatal(err)
 	}
 	for q, n := range map[string]int{newMob: 1, contactMob: 0} {
@@ -291,7 +291,7 @@ func TestDuplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.UpdateCustomer(ctx, third.ID, customer.Patch{Mobile: &mob}); apperr.CodeOf(err) != "duplicate_customer" {
+	if _, err := svc.UpdateCustomer(ctx, third.ID, customer.Patch{Version: ver(t, s, third.ID), Mobile: &mob}); apperr.CodeOf(err) != "duplicate_customer" {
 		t.Fatalf("update to a duplicate mobile: %v", err)
 	}
 	// Stale version: 409.

@@ -378,6 +378,7 @@ type contactRow struct {
 	PhoneEnc, PhoneBidx, PhoneL4        string
 	Email, Preferences, Birthday, Notes string
 	CreatedAt, UpdatedAt                int64
+	Version                             int64
 }
 
 const contactColumns = `customer_id, name, title, is_key_person, mobile_enc, mobile_bidx, mobile_l4, phone_enc, phone_bidx,
@@ -385,8 +386,9 @@ const contactColumns = `customer_id, name, title, is_key_person, mobile_enc, mob
 
 var (
 	sqlContactInsert = `INSERT INTO customer_contacts (` + contactColumns + `) VALUES (?` + strings.Repeat(", ?", 15) + `) RETURNING id`
-	sqlContactSelect = `SELECT id, ` + contactColumns + ` FROM customer_contacts`
-	sqlContactUpdate = `UPDATE customer_contacts SET ` + setList(contactColumns) + ` WHERE id = ?`
+	sqlContactSelect = `SELECT id, ` + contactColumns + `, version FROM customer_contacts`
+	// sqlContactUpdate writes a contact if its version is still the one read, and bumps it.
+	sqlContactUpdate = `UPDATE customer_contacts SET ` + setList(contactColumns) + `, version = version + 1 WHERE id = ? AND version = ?`
 )
 
 func boolInt(b bool) int {
@@ -405,7 +407,7 @@ func scanContact(sc scanner) (contactRow, error) {
 	var r contactRow
 	var key int
 	err := sc.Scan(&r.ID, &r.CustomerID, &r.Name, &r.Title, &key, &r.MobileEnc, &r.MobileBidx, &r.MobileL4, &r.PhoneEnc,
-		&r.PhoneBidx, &r.PhoneL4, &r.Email, &r.Preferences, &r.Birthday, &r.Notes, &r.CreatedAt, &r.UpdatedAt)
+		&r.PhoneBidx, &r.PhoneL4, &r.Email, &r.Preferences, &r.Birthday, &r.Notes, &r.CreatedAt, &r.UpdatedAt, &r.Version)
 	r.IsKeyPerson = key != 0
 	return r, err
 }
@@ -420,12 +422,18 @@ func (s *Store) InsertContacts(ctx context.Context, rs []contactRow) error {
 	return nil
 }
 
-// UpdateContact writes every column of r.
-func (s *Store) UpdateContact(ctx context.Context, r *contactRow) error {
-	if _, err := s.d.Exec(ctx, sqlContactUpdate, append(r.args(), r.ID)...); err != nil {
-		return fmt.Errorf("customer: update contact: %w", err)
+// UpdateContact writes every column of r if the stored version is still version (then
+// bumped); it reports whether the row was written.
+func (s *Store) UpdateContact(ctx context.Context, r *contactRow, version int64) (bool, error) {
+	res, err := s.d.Exec(ctx, sqlContactUpdate, append(r.args(), r.ID, version)...)
+	if err != nil {
+		return false, fmt.Errorf("customer: update contact: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("customer: update contact: %w", err)
+	}
+	return n == 1, nil
 }
 
 // DeleteContact removes a contact.

@@ -106,6 +106,7 @@ type Territory struct {
 	Active        bool
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	Version       int64
 }
 
 // Places are the territory's patterns: its own place, then its match rules.
@@ -143,6 +144,9 @@ type TerritoryPatch struct {
 	DeptID        *int64            `json:"dept_id"`
 	SortOrder     *int64            `json:"sort_order"`
 	Active        *bool             `json:"active"`
+	// Version is the version the change was made against (required: 428 without, 409
+	// when stale).
+	Version *int64 `json:"version"`
 }
 
 func (in TerritoryInput) patch() TerritoryPatch {
@@ -198,6 +202,7 @@ type TerritoryView struct {
 	Customers     *int64             `json:"customers,omitempty"`
 	CreatedAt     time.Time          `json:"created_at"`
 	UpdatedAt     time.Time          `json:"updated_at"`
+	Version       int64              `json:"version"`
 	Reassign      *TerritoryReassign `json:"reassign,omitempty"`
 }
 
@@ -205,13 +210,13 @@ type TerritoryView struct {
 func (t Territory) View() TerritoryView {
 	return TerritoryView{ID: t.ID, Kind: t.Kind, ParentID: t.ParentID, Code: t.Code, Name: t.Name, Province: t.Province,
 		City: t.City, District: t.District, MatchRules: nonNil(t.Rules), ResponsibleID: t.ResponsibleID, DeptID: t.DeptID,
-		SortOrder: t.SortOrder, Active: t.Active, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}
+		SortOrder: t.SortOrder, Active: t.Active, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt, Version: t.Version}
 }
 
 func territoryFromRow(r territoryRow) (Territory, error) {
 	t := Territory{ID: r.ID, Kind: r.Kind, ParentID: r.ParentID, Code: r.Code, Name: r.Name, Province: r.Province,
 		City: r.City, District: r.District, ResponsibleID: r.ResponsibleID, DeptID: r.DeptID, SortOrder: r.SortOrder,
-		Active: r.Active, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt)}
+		Active: r.Active, CreatedAt: fromMS(r.CreatedAt), UpdatedAt: fromMS(r.UpdatedAt), Version: r.Version}
 	if err := fromJSON(r.MatchRules, &t.Rules); err != nil {
 		return t, fmt.Errorf("customer: territory %d match_rules: %w", r.ID, err)
 	}
@@ -221,7 +226,8 @@ func territoryFromRow(r territoryRow) (Territory, error) {
 func (t *Territory) row() territoryRow {
 	return territoryRow{ID: t.ID, Kind: t.Kind, ParentID: t.ParentID, Code: t.Code, Name: t.Name, Province: t.Province,
 		City: t.City, District: t.District, MatchRules: toJSON(nonNil(t.Rules)), ResponsibleID: t.ResponsibleID,
-		DeptID: t.DeptID, SortOrder: t.SortOrder, Active: t.Active, CreatedAt: ms(t.CreatedAt), UpdatedAt: ms(t.UpdatedAt)}
+		DeptID: t.DeptID, SortOrder: t.SortOrder, Active: t.Active, CreatedAt: ms(t.CreatedAt), UpdatedAt: ms(t.UpdatedAt),
+		Version: t.Version}
 }
 
 // ======================= matcher =======================
@@ -713,7 +719,7 @@ func (s *Service) createTerritory(ctx context.Context, in TerritoryInput, f appe
 		return Territory{}, TerritoryReassign{}, err
 	}
 	now := s.now()
-	t := Territory{CreatedAt: now, UpdatedAt: now}
+	t := Territory{CreatedAt: now, UpdatedAt: now, Version: 1}
 	applyTerritory(&t, in.patch(), f)
 	var rep TerritoryReassign
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -754,6 +760,9 @@ func (s *Service) updateTerritory(ctx context.Context, id int64, p TerritoryPatc
 	if _, err := authz.Require(ctx, PermTerritory); err != nil {
 		return Territory{}, TerritoryReassign{}, err
 	}
+	if p.Version == nil {
+		return Territory{}, TerritoryReassign{}, apperr.VersionRequired()
+	}
 	var out Territory
 	var rep TerritoryReassign
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
@@ -764,6 +773,9 @@ func (s *Service) updateTerritory(ctx context.Context, id int64, p TerritoryPatc
 		t, err := territoryFromRow(r)
 		if err != nil {
 			return err
+		}
+		if *p.Version != t.Version {
+			return apperr.StaleVersion(t.Version)
 		}
 		old := t
 		applyTerritory(&t, p, f)
@@ -794,9 +806,14 @@ func (s *Service) updateTerritory(ctx context.Context, id int64, p TerritoryPatc
 			t.UpdatedAt = old.UpdatedAt.Add(time.Millisecond)
 		}
 		row := t.row()
-		if err := s.store.UpdateTerritory(ctx, &row); err != nil {
+		ok, err := s.store.UpdateTerritory(ctx, &row)
+		if err != nil {
 			return err
 		}
+		if !ok {
+			return apperr.StaleVersion(0)
+		}
+		t.Version++
 		if rep, err = s.reassignInline(ctx); err != nil {
 			return err
 		}
@@ -1019,24 +1036,16 @@ func (a api) createTerritory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateTerritory(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p TerritoryPatch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	t, rep, err := a.s.UpdateTerritory(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	v := a.s.territoryViews(r.Context(), []Territory{t})[0]
-	v.Reassign = &rep
-	httpx.JSON(w, http.StatusOK, v)
+	httpx.PatchByID(func(p *TerritoryPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p TerritoryPatch) (any, int64, error) {
+			t, rep, err := a.s.UpdateTerritory(ctx, id, p)
+			if err != nil {
+				return nil, 0, err
+			}
+			v := a.s.territoryViews(ctx, []Territory{t})[0]
+			v.Reassign = &rep
+			return v, t.Version, nil
+		})(w, r)
 }
 
 func (a api) deleteTerritory(w http.ResponseWriter, r *http.Request) {
@@ -1148,7 +1157,8 @@ type TerritoryFormPage struct {
 }
 
 // territoryFormFields are the text inputs of the form.
-var territoryFormFields = []string{"code", "name", "province", "city", "district", "match_rules", "responsible_id", "dept_id", "sort_order"}
+var territoryFormFields = []string{"code", "name", "province", "city", "district", "match_rules", "responsible_id", "dept_id", "sort_order",
+	"version"}
 
 func (p pages) territoryForm(r *http.Request, pg TerritoryFormPage, kind string, parent int64) (TerritoryFormPage, error) {
 	ts, err := p.s.TerritoryTree(r.Context())
@@ -1230,7 +1240,8 @@ func (p pages) editTerritory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := map[string]string{"code": t.Code, "name": t.Name, "province": t.Province, "city": t.City, "district": t.District,
-		"match_rules": rulesText(t.Rules), "responsible_id": itoa(t.ResponsibleID), "sort_order": itoa(t.SortOrder)}
+		"match_rules": rulesText(t.Rules), "responsible_id": itoa(t.ResponsibleID), "sort_order": itoa(t.SortOrder),
+		"version": itoa(t.Version)}
 	if t.DeptID != 0 {
 		v["dept_id"] = itoa(t.DeptID)
 	}
@@ -1248,7 +1259,8 @@ func territoryFormPatch(r *http.Request, f apperr.Fields) TerritoryPatch {
 	active := r.PostFormValue("active") != ""
 	return TerritoryPatch{Kind: str("kind"), ParentID: num("parent_id"), Code: str("code"), Name: str("name"),
 		Province: str("province"), City: str("city"), District: str("district"), MatchRules: &rules,
-		ResponsibleID: num("responsible_id"), DeptID: num("dept_id"), SortOrder: num("sort_order"), Active: &active}
+		ResponsibleID: num("responsible_id"), DeptID: num("dept_id"), SortOrder: num("sort_order"), Active: &active,
+		Version: formVersion(r)}
 }
 
 // territoryFormError re-renders the form with the errors of err next to their fields.

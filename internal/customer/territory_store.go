@@ -20,6 +20,7 @@ type territoryRow struct {
 	SortOrder                int64
 	Active                   bool
 	CreatedAt, UpdatedAt     int64
+	Version                  int64
 }
 
 const territoryColumns = `kind, parent_id, code, name, province, city, district, match_rules, responsible_id, dept_id,
@@ -27,12 +28,13 @@ const territoryColumns = `kind, parent_id, code, name, province, city, district,
 
 const (
 	sqlTerritoryInsert = `INSERT INTO territories (` + territoryColumns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
-	sqlTerritorySelect = `SELECT id, ` + territoryColumns + ` FROM territories`
+	sqlTerritorySelect = `SELECT id, ` + territoryColumns + `, version FROM territories`
 	sqlTerritoryByID   = sqlTerritorySelect + ` WHERE id = ?`
 	sqlTerritoryAll    = sqlTerritorySelect + ` ORDER BY id LIMIT ?`
 	sqlTerritoryPage   = sqlTerritorySelect + ` WHERE id > ? ORDER BY id LIMIT ?`
 	sqlTerritoryUpdate = `UPDATE territories SET kind = ?, parent_id = ?, code = ?, name = ?, province = ?, city = ?,
-		district = ?, match_rules = ?, responsible_id = ?, dept_id = ?, sort_order = ?, active = ?, updated_at = ? WHERE id = ?`
+		district = ?, match_rules = ?, responsible_id = ?, dept_id = ?, sort_order = ?, active = ?, updated_at = ?,
+		version = version + 1 WHERE id = ? AND version = ?`
 	sqlTerritoryDelete = `DELETE FROM territories WHERE id = ?`
 	// The cache's version: a deleted territory lowers the count, any other change
 	// raises the newest updated_at.
@@ -58,7 +60,7 @@ func scanTerritory(sc scanner) (territoryRow, error) {
 	var parent, resp, dept sql.NullInt64
 	var active int
 	err := sc.Scan(&r.ID, &r.Kind, &parent, &r.Code, &r.Name, &r.Province, &r.City, &r.District, &r.MatchRules,
-		&resp, &dept, &r.SortOrder, &active, &r.CreatedAt, &r.UpdatedAt)
+		&resp, &dept, &r.SortOrder, &active, &r.CreatedAt, &r.UpdatedAt, &r.Version)
 	r.ParentID, r.ResponsibleID, r.DeptID, r.Active = parent.Int64, resp.Int64, dept.Int64, active != 0
 	return r, err
 }
@@ -104,14 +106,19 @@ func (s *Store) InsertTerritory(ctx context.Context, r *territoryRow) (int64, er
 	return id, nil
 }
 
-// UpdateTerritory writes every column of r but created_at.
-func (s *Store) UpdateTerritory(ctx context.Context, r *territoryRow) error {
-	_, err := s.d.Exec(ctx, sqlTerritoryUpdate, r.Kind, nullID(r.ParentID), r.Code, r.Name, r.Province, r.City, r.District,
-		r.MatchRules, nullID(r.ResponsibleID), nullID(r.DeptID), r.SortOrder, boolInt(r.Active), r.UpdatedAt, r.ID)
+// UpdateTerritory writes every column of r but created_at if the stored version is
+// still r.Version (then bumped); it reports whether the row was written.
+func (s *Store) UpdateTerritory(ctx context.Context, r *territoryRow) (bool, error) {
+	res, err := s.d.Exec(ctx, sqlTerritoryUpdate, r.Kind, nullID(r.ParentID), r.Code, r.Name, r.Province, r.City, r.District,
+		r.MatchRules, nullID(r.ResponsibleID), nullID(r.DeptID), r.SortOrder, boolInt(r.Active), r.UpdatedAt, r.ID, r.Version)
 	if err != nil {
-		return fmt.Errorf("customer: update territory: %w", err)
+		return false, fmt.Errorf("customer: update territory: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("customer: update territory: %w", err)
+	}
+	return n == 1, nil
 }
 
 // DeleteTerritory removes a territory.

@@ -172,13 +172,13 @@ func TestTerritoryAssignment(t *testing.T) {
 	}
 
 	// Address change moves the customer; other edits keep it.
-	if r := agent.Do(t, "PATCH", path(sz), map[string]any{"city": "广州"}); r.Status != 200 || !strings.Contains(string(r.Body), fmt.Sprintf(`"territory_id":%d`, gz.ID)) {
+	if r := agent.Do(t, "PATCH", path(sz), versioned(t, s, "customers", sz, map[string]any{"city": "广州"})); r.Status != 200 || !strings.Contains(string(r.Body), fmt.Sprintf(`"territory_id":%d`, gz.ID)) {
 		t.Fatalf("address change: %d %s", r.Status, r.Body)
 	}
-	if r := agent.Do(t, "PATCH", path(sz), map[string]any{"notes": "moved"}); r.Status != 200 || territoryOf(t, s, sz) != gz.ID {
+	if r := agent.Do(t, "PATCH", path(sz), versioned(t, s, "customers", sz, map[string]any{"notes": "moved"})); r.Status != 200 || territoryOf(t, s, sz) != gz.ID {
 		t.Fatalf("notes change: %d %s", r.Status, r.Body)
 	}
-	if r := agent.Do(t, "PATCH", path(sz), map[string]any{"province": "湖南", "city": "长沙"}); r.Status != 200 || territoryOf(t, s, sz) != 0 {
+	if r := agent.Do(t, "PATCH", path(sz), versioned(t, s, "customers", sz, map[string]any{"province": "湖南", "city": "长沙"})); r.Status != 200 || territoryOf(t, s, sz) != 0 {
 		t.Fatalf("unmatched address: %d %s", r.Status, r.Body)
 	}
 
@@ -192,7 +192,7 @@ func TestTerritoryAssignment(t *testing.T) {
 		t.Fatalf("after the new route: territory %d, want %d", got, th.ID)
 	}
 	// Editing the route's places moves its customers back.
-	ed := decodeInto[terrJSON](t, admin.Do(t, "PATCH", fmt.Sprintf("/api/v1/territories/%d", th.ID), map[string]any{"district": "越秀"}), 200)
+	ed := decodeInto[terrJSON](t, admin.Do(t, "PATCH", fmt.Sprintf("/api/v1/territories/%d", th.ID), versioned(t, s, "territories", th.ID, map[string]any{"district": "越秀"})), 200)
 	if ed.Reassign == nil || ed.Reassign.Changed != 1 || territoryOf(t, s, a) != gz.ID {
 		t.Fatalf("after editing the route: %+v, customer in %d", ed.Reassign, territoryOf(t, s, a))
 	}
@@ -212,7 +212,7 @@ func TestTerritoryAssignment(t *testing.T) {
 		t.Fatalf("customers of the route: %+v", got.Customer)
 	}
 	// Deactivating moves its customers to the region; then it can go.
-	if r := admin.Do(t, "PATCH", tpath(gz.ID), map[string]any{"active": false}); r.Status != 200 {
+	if r := admin.Do(t, "PATCH", tpath(gz.ID), versioned(t, s, "territories", gz.ID, map[string]any{"active": false})); r.Status != 200 {
 		t.Fatalf("deactivate: %d %s", r.Status, r.Body)
 	}
 	if territoryOf(t, s, a) != south.ID || territoryOf(t, s, fs) != south.ID {
@@ -241,7 +241,7 @@ func TestTerritoryAssignment(t *testing.T) {
 		"code": "south", "responsible_id": agent.Staff.ID}); r.Status != 422 || !strings.Contains(string(r.Body), `"code"`) {
 		t.Errorf("duplicate code: %d %s", r.Status, r.Body)
 	}
-	if r := admin.Do(t, "PATCH", tpath(south.ID), map[string]any{"kind": "route", "parent_id": south.ID}); r.Status != 422 {
+	if r := admin.Do(t, "PATCH", tpath(south.ID), versioned(t, s, "territories", south.ID, map[string]any{"kind": "route", "parent_id": south.ID})); r.Status != 422 {
 		t.Errorf("region with routes became a route: %d %s", r.Status, r.Body)
 	}
 }
@@ -354,8 +354,12 @@ func TestTerritoryScenarios(t *testing.T) {
 		apptest.Scenario{Name: "admin creates", As: "admin", Method: "POST", Path: "/api/v1/territories", Body: body("B"), Status: 201, Audit: "territory.create"},
 		apptest.Scenario{Name: "director creates", As: "director", Method: "POST", Path: "/api/v1/territories", Body: body("C"), Status: 201, Audit: "territory.create",
 			Has: []string{`"dept_id":`, `"reassign":{"done":true`}},
-		apptest.Scenario{Name: "director patches", As: "director", Method: "PATCH", Path: tp(), Body: map[string]any{"name": "Region A2"}, Status: 200, Audit: "territory.update",
-			Has: []string{`"Region A2"`}},
+		apptest.Scenario{Name: "director patches", As: "director", Method: "PATCH", Path: tp(), Body: map[string]any{"name": "Region A2", "version": 1}, Status: 200, Audit: "territory.update",
+			Has: []string{`"Region A2"`, `"version":2`}},
+		apptest.Scenario{Name: "director patches stale", As: "director", Method: "PATCH", Path: tp(), Body: map[string]any{"name": "Region A3", "version": 1},
+			Status: 409, Has: []string{`"code":"version_conflict"`}, NoAudit: true},
+		apptest.Scenario{Name: "director patches without version", As: "director", Method: "PATCH", Path: tp(), Body: map[string]any{"name": "Region A3"},
+			Status: 428, NoAudit: true},
 		apptest.Scenario{Name: "admin reassigns", As: "admin", Method: "POST", Path: tp("reassign"), Status: 200, Audit: "territory.reassign", Has: []string{`"done":true`}},
 		apptest.Scenario{Name: "unknown id", As: "admin", Method: "GET", Path: "/api/v1/territories/987654", Status: 404},
 		apptest.Scenario{Name: "admin deletes", As: "director", Method: "DELETE", Path: tp(), Status: 204, Audit: "territory.delete"},
@@ -419,7 +423,7 @@ func TestTerritoryPages(t *testing.T) {
 		t.Errorf("agent tree: %d", r.Status)
 	}
 	edit := adm.Do(t, "GET", fmt.Sprintf("/territories/%d/edit", id), nil)
-	if edit.Status != 200 || !strings.Contains(string(edit.Body), "江苏 / 南京") {
+	if edit.Status != 200 || !strings.Contains(string(edit.Body), "江苏 / 南京") || !strings.Contains(string(edit.Body), `name="version" value="1"`) {
 		t.Fatalf("edit form: %d", edit.Status)
 	}
 	if r := adm.PostForm(t, fmt.Sprintf("/territories/%d/delete", id), url.Values{}); r.Status != 409 || !strings.Contains(string(r.Body), `id="territory-error"`) {
@@ -429,12 +433,17 @@ func TestTerritoryPages(t *testing.T) {
 		t.Errorf("reassign: %d", r.Status)
 	}
 	upd := url.Values{"kind": {"region"}, "name": {"华东片区"}, "province": {"浙江"}, "match_rules": {""},
-		"responsible_id": {fmt.Sprint(agent.Staff.ID)}, "active": {"1"}}
+		"responsible_id": {fmt.Sprint(agent.Staff.ID)}, "active": {"1"}, "version": {"1"}}
 	if r := adm.PostForm(t, fmt.Sprintf("/territories/%d", id), upd); r.Status != 303 {
 		t.Fatalf("update: %d %s", r.Status, r.Body)
 	}
 	if territoryOf(t, s, c) != 0 {
 		t.Error("customer kept a territory that no longer matches")
+	}
+	// The form posted again with the version it was read at: someone else's change
+	// came first, so it is refused (409), not silently overwritten.
+	if r := adm.PostForm(t, fmt.Sprintf("/territories/%d", id), upd); r.Status != 409 {
+		t.Fatalf("stale form: %d", r.Status)
 	}
 }
 

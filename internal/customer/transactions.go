@@ -42,7 +42,7 @@ type Transaction struct {
 	AmountFen  int64     `json:"amount_fen"`
 	Kind       string    `json:"kind"` // order | refund
 	Ref        string    `json:"ref"`
-	Note       string    `json:"note"`
+	Note       string    `json:"note" text:"multiline"`
 	CreatedBy  int64     `json:"created_by"`
 	CreatedAt  time.Time `json:"created_at"`
 }
@@ -52,7 +52,7 @@ type TransactionInput struct {
 	Date      string `json:"date"`
 	AmountFen *int64 `json:"amount_fen"`
 	Ref       string `json:"ref"`
-	Note      string `json:"note"`
+	Note      string `json:"note" text:"multiline"`
 }
 
 func txFromRow(r txRow) Transaction {
@@ -214,7 +214,7 @@ func (s *Service) ListTransactions(ctx context.Context, customerID int64, limit 
 		return Page[Transaction]{}, err
 	}
 	if cur != "" && (c.I <= 0 || len(c.D) != len(dayLayout)) {
-		return Page[Transaction]{}, apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return Page[Transaction]{}, apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	limit = pageLimit(limit)
 	rows, err := s.store.Transactions(ctx, customerID, c.D, c.I, limit+1)

@@ -44,7 +44,7 @@ func TestClassificationAPIScenarios(t *testing.T) {
 		// The classification is in every response, translated.
 		{Name: "created classified", As: "agent", Method: "GET", Path: path(a), Lang: "en", Status: 200,
 			Has: []string{`"tier":"potential"`, `"value_class":"general"`, `"credit_grade":"A"`, `"credit_policy":"Grade A policy`,
-				`"tier_reasons":["No transaction yet: a potential customer"]`, `no bad debt or breach in 2 years`}},
+				`"tier_reasons":["No transaction yet: a potential customer"]`, `2 years of cooperation without bad debt or breach`}},
 
 		// Transactions per role.
 		{Name: "agent adds", As: "agent", Method: "POST", Path: path(a, "transactions"),
@@ -97,13 +97,17 @@ func TestClassificationAPIScenarios(t *testing.T) {
 		{Name: "put unknown condition", As: "director", Method: "PUT", Path: "/api/v1/customer-rules",
 			Body: `{"credit":{"c_conditions":["late_lunch"]}}`, Status: 422, Has: []string{`"credit.c_conditions"`, "late_lunch"}},
 		{Name: "put unknown member", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Body: `{"tier":{"gold":1}}`, Status: 400, NoAudit: true},
-		{Name: "patch unknown section", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"loyalty":{}}`, Status: 400},
-		{Name: "patch wrong type", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":"long"}}`, Status: 400},
-		{Name: "patch invalid", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"credit":{"a_min_count":9}}`, Status: 422,
+		{Name: "patch unknown section", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"loyalty":{},"version":0}`, Status: 400},
+		{Name: "patch wrong type", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":"long"},"version":0}`, Status: 400},
+		{Name: "patch invalid", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"credit":{"a_min_count":9},"version":0}`, Status: 422,
 			Has: []string{`"credit.a_min_count"`}},
 		{Name: "director puts", As: "director", Method: "PUT", Path: "/api/v1/customer-rules", Body: ruleBody, Status: 200,
 			Audit: "customer.rules.update", Has: []string{`"vip_yearly_fen":40000000`, `"cooperation_years":2`, `"churn_days":365`, `"version":2`}},
-		{Name: "admin patches", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`, Status: 200,
+		{Name: "patch without version", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`,
+			Status: 428, Has: []string{`"code":"version_required"`}, NoAudit: true},
+		{Name: "patch stale version", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400},"version":0}`,
+			Status: 409, Has: []string{`"code":"version_conflict"`, `"current_version":2`}, NoAudit: true},
+		{Name: "admin patches", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400},"version":2}`, Status: 200,
 			Audit: "customer.rules.update", Has: []string{`"churn_days":400`, `"vip_yearly_fen":40000000`, `"version":3`}},
 		{Name: "rules apply to the next change", As: "agent", Method: "POST", Path: path(a, "transactions"),
 			Body: tx(map[string]any{"date": day, "amount_fen": 1}), Status: 201},
@@ -179,7 +183,7 @@ func TestClassificationPages(t *testing.T) {
 			}
 		}
 	}
-	r := sup.PostForm(t, "/customers", url.Values{"kind": {"org"}, "name": {"Page Org"}, "relationship_since": {daysAgo(s, 500)},
+	r := sup.PostForm(t, "/customers", url.Values{"kind": {"org"}, "name": {"Page Org"}, "relationship_since": {daysAgo(s, 800)},
 		"cf_weak_capital": {"1"}, "facts_present": {"1"}})
 	if r.Status != 303 {
 		t.Fatalf("create: %d\n%s", r.Status, r.Body)
@@ -220,7 +224,7 @@ func TestClassificationPages(t *testing.T) {
 	edit := sup.Do(t, "GET", detail+"/edit", nil)
 	has(t, edit, 200, []string{`<option value="" selected>（按规则计算）</option>`}, []string{`<option value="C" selected>`})
 	form := url.Values{"kind": {"org"}, "name": {"Page Org"}, "tier": {""}, "value_class": {""}, "credit_grade": {"A"},
-		"cf_weak_capital": {"1"}, "facts_present": {"1"}, "relationship_since": {daysAgo(s, 500)},
+		"cf_weak_capital": {"1"}, "facts_present": {"1"}, "relationship_since": {daysAgo(s, 800)},
 		"version": {apptest.HiddenField(edit.Body, "version")}}
 	if r := sup.PostForm(t, detail, form); r.Status != 303 {
 		t.Fatalf("edit: %d\n%s", r.Status, r.Body)
@@ -261,6 +265,18 @@ func TestClassificationPages(t *testing.T) {
 	if !s.AuditSince(t, before, "customer.rules.update") {
 		t.Error("rules page wrote no customer.rules.update entry")
 	}
+	// The page's form carries the version it showed; a form read before that save is
+	// refused instead of overwriting it.
+	if !strings.Contains(string(rp.Body), `name="version" value="0"`) {
+		t.Error("rules form carries no version")
+	}
+	stale := url.Values{}
+	for k, v := range good {
+		stale[k] = v
+	}
+	stale.Set("version", "0")
+	stale.Set("churn_days", "400")
+	has(t, dir.PostForm(t, "/customers/rules", stale), 409, []string{`id="form-message"`}, nil)
 	has(t, dir.Do(t, "GET", "/customers/rules", nil), 200, []string{`name="vip_yuan" value="400000.00"`, `value="illegal_operations" checked`,
 		"Test director_cs"}, []string{`value="weak_capital" checked`})
 	// Weak capital is no longer a C condition: unpinned, the org is graded by the new rules.
@@ -269,6 +285,7 @@ func TestClassificationPages(t *testing.T) {
 	if r := sup.PostForm(t, detail, form); r.Status != 303 {
 		t.Fatalf("edit: %d\n%s", r.Status, r.Body)
 	}
-	// (cooperation and no bad debt: grade A under the new rules).
+	// (cooperation, and more than 2 years of it without bad debt: grade A under the new
+	// rules).
 	has(t, sup.Do(t, "GET", detail, nil), 200, []string{"A 级政策"}, []string{"存在 C 类情形", "人工设定"})
 }

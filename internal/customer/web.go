@@ -488,6 +488,17 @@ func (p pages) editForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // formInt parses an optional whole number; a bad one becomes -1 (refused by the service).
+// formVersion reads the hidden "version" field of an edit form (nil when absent: the
+// service then answers 428).
+func formVersion(r *http.Request) *int64 {
+	s := strings.TrimSpace(r.PostFormValue("version"))
+	if s == "" {
+		return nil
+	}
+	n := formInt(s)
+	return &n
+}
+
 func formInt(s string) int64 {
 	s = strings.TrimSpace(s)
 	if s == "" {

@@ -45,7 +45,8 @@ type CreditFacts struct {
 	IllegalOperations bool `json:"illegal_operations"`
 	OrderedToSuspend  bool `json:"ordered_to_suspend"`
 	AccountsAtRisk    bool `json:"accounts_at_risk"`
-	// A conditions recorded as facts (cooperation and no bad debt are derived).
+	// A conditions recorded as facts (cooperation and 2 years of cooperation without bad
+	// debt are derived from RelationshipSince and BadDebt2Y).
 	GoodOperations2Y   bool `json:"good_operations_2y"`
 	StrongCapital      bool `json:"strong_capital"`
 	PaymentsOnStandard bool `json:"payments_on_standard"`
@@ -298,10 +299,14 @@ func (c *Classifier) credit(f Facts, res *Result, reasons []i18n.Msg) {
 	cr := c.rules.Credit
 	cHold := f.Credit.cMask() & c.cActive
 	var aHold uint32
-	if y, m, d, ok := parseDay(f.RelationshipSince); ok && addYears(y, m, d, cr.CooperationYears) <= c.asOf {
+	y, m, d, known := parseDay(f.RelationshipSince)
+	if known && addYears(y, m, d, cr.CooperationYears) <= c.asOf {
 		aHold |= 1 << 0
 	}
-	if !f.Credit.BadDebt2Y {
+	// "No bad debt with us in the past 2 years" is evidence only of a cooperation that
+	// spans those 2 years: no record of bad debt from a new or unknown relationship
+	// proves nothing.
+	if !f.Credit.BadDebt2Y && known && addYears(y, m, d, cleanRecordYears) <= c.asOf {
 		aHold |= 1 << 1
 	}
 	if f.Credit.GoodOperations2Y {

@@ -87,15 +87,21 @@ func TestCreditGrades(t *testing.T) {
 		want      string
 		wantCount int // A conditions counted in classify.credit.a_conditions (-1: none reported)
 	}{
-		{"nothing recorded: only no-bad-debt", "", CreditFacts{}, GradeB, 1},
+		// No bad debt recorded is evidence only of 2 years of cooperation without one
+		// (the seed's "过去2年内与我方合作没有发生不良欠款").
+		{"nothing recorded: no evidence at all", "", CreditFacts{}, GradeB, -1},
 		{"bad debt alone", "", CreditFacts{BadDebt2Y: true}, GradeC, -1},
 		{"cooperation + no bad debt", "2020-01-01", CreditFacts{}, GradeA, 2},
-		{"strong capital + no bad debt", "", CreditFacts{StrongCapital: true}, GradeA, 2},
+		{"new customer with strong capital only", "", CreditFacts{StrongCapital: true}, GradeB, 1},
+		{"strong capital, relationship starts today", "2025-06-15", CreditFacts{StrongCapital: true}, GradeB, 1},
+		{"strong capital + a year of cooperation", "2024-06-15", CreditFacts{StrongCapital: true}, GradeA, 2},
+		{"two years of clean cooperation", "2023-06-15", CreditFacts{}, GradeA, 2},
+		{"clean cooperation a day short of two years, cooperation too short", "2023-06-16", CreditFacts{}, GradeB, 1},
 		{"all five A", "2020-01-01", CreditFacts{GoodOperations2Y: true, StrongCapital: true, PaymentsOnStandard: true}, GradeA, 5},
 		{"A conditions plus one C", "2020-01-01", CreditFacts{StrongCapital: true, WeakCapital: true}, GradeC, -1},
-		{"cooperation too short", "2025-01-01", CreditFacts{}, GradeB, 1},
-		{"relationship in the future", "2026-01-01", CreditFacts{}, GradeB, 1},
-		{"relationship not a date", "2020-02-30", CreditFacts{}, GradeB, 1},
+		{"cooperation too short", "2025-01-01", CreditFacts{}, GradeB, -1},
+		{"relationship in the future", "2026-01-01", CreditFacts{}, GradeB, -1},
+		{"relationship not a date", "2020-02-30", CreditFacts{}, GradeB, -1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -129,7 +135,8 @@ func TestCreditNoAConditions(t *testing.T) {
 }
 
 // TestCooperationBoundary: one year of cooperation is complete on the anniversary; the
-// anniversary of 29 February in a common year is 28 February.
+// anniversary of 29 February in a common year is 28 February. Only the cooperation and
+// strong capital conditions are active, so that the cooperation decides.
 func TestCooperationBoundary(t *testing.T) {
 	cases := []struct {
 		since string
@@ -155,12 +162,46 @@ func TestCooperationBoundary(t *testing.T) {
 		t.Run(tc.since+"_"+tc.asOf, func(t *testing.T) {
 			rules := DefaultRules()
 			rules.Credit.CooperationYears = tc.years
+			rules.Credit.AConditions = []string{CondCooperation, CondStrongCapital}
 			// Midnight in Shanghai: still that day; the same instant in UTC is the day before.
 			at, err := time.ParseInLocation(time.DateOnly, tc.asOf, cst)
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := Classify(rules, Facts{RelationshipSince: tc.since}, at.UTC())
+			r := Classify(rules, Facts{RelationshipSince: tc.since, Credit: CreditFacts{StrongCapital: true}}, at.UTC())
+			if r.CreditGrade != tc.want {
+				t.Errorf("grade %s, want %s (%v)", r.CreditGrade, tc.want, r.CreditReasons)
+			}
+		})
+	}
+}
+
+// TestCleanRecordBoundary: "no bad debt in the past 2 years" holds from the second
+// anniversary of the relationship on (29 February: 28 February in a common year), and
+// never with a bad debt recorded.
+func TestCleanRecordBoundary(t *testing.T) {
+	cases := []struct {
+		since, asOf string
+		bad         bool
+		want        string
+	}{
+		{"2023-06-15", "2025-06-15", false, GradeA},
+		{"2023-06-16", "2025-06-15", false, GradeB},
+		{"2024-02-29", "2026-02-28", false, GradeA},
+		{"2024-02-29", "2026-02-27", false, GradeB},
+		{"2020-01-01", "2025-06-15", true, GradeB},
+		{"", "2025-06-15", false, GradeB},
+	}
+	for _, tc := range cases {
+		t.Run(tc.since+"_"+tc.asOf, func(t *testing.T) {
+			rules := DefaultRules()
+			rules.Credit.AConditions = []string{CondNoBadDebt2Y, CondStrongCapital}
+			rules.Credit.CConditions = []string{CondWeakCapital} // bad debt must not count as C here
+			at, err := time.ParseInLocation(time.DateOnly, tc.asOf, cst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := Classify(rules, Facts{RelationshipSince: tc.since, Credit: CreditFacts{StrongCapital: true, BadDebt2Y: tc.bad}}, at.UTC())
 			if r.CreditGrade != tc.want {
 				t.Errorf("grade %s, want %s (%v)", r.CreditGrade, tc.want, r.CreditReasons)
 			}
@@ -340,7 +381,7 @@ func TestCustomRules(t *testing.T) {
 		"5",
 		"5importantregular", // M 2 -> 5: R4 F2 M5 = 11
 		"churned",
-		"A", // cooperation + no bad debt + strong capital = 3
+		"B", // cooperation + strong capital = 2: 1.5 years of cooperation are no 2-year clean record
 		"B", // cooperation no longer counts
 		"important",
 	}
@@ -625,13 +666,13 @@ func TestExplain(t *testing.T) {
 	f := Facts{Kind: "org", RelationshipSince: "2020-01-01", Credit: CreditFacts{StrongCapital: true, GoodOperations2Y: true}}
 	r := Classify(DefaultRules(), f, asOf)
 	zh := strings.Join(Explain(r, cat, i18n.ZhCN), "\n")
-	for _, want := range []string{"尚无交易，为潜在客户", "满足 4 项 A 类条件：合作满 1 年、两年内无坏账、无违约、两年经营状况良好、资金实力强", "A 级政策"} {
+	for _, want := range []string{"尚无交易，为潜在客户", "满足 4 项 A 类条件：合作满 1 年、合作满两年且期间无坏账、无违约、两年经营状况良好、资金实力强", "A 级政策"} {
 		if !strings.Contains(zh, want) {
 			t.Errorf("zh-CN explanation lacks %q:\n%s", want, zh)
 		}
 	}
 	en := strings.Join(Explain(r, cat, i18n.En), "\n")
-	if !strings.Contains(en, "4 A conditions hold: cooperation of at least 1 year(s), no bad debt or breach in 2 years, 2 years of good operations, strong capital") {
+	if !strings.Contains(en, "4 A conditions hold: cooperation of at least 1 year(s), 2 years of cooperation without bad debt or breach, 2 years of good operations, strong capital") {
 		t.Errorf("en explanation:\n%s", en)
 	}
 	c := Classify(DefaultRules(), Facts{Credit: CreditFacts{WeakCapital: true}}, asOf)

@@ -32,9 +32,11 @@
 //     broken promises, debt disputes or asset transfer, weak capital, losses or steep
 //     decline, illegal operations, ordered to suspend, accounts at risk of freezing);
 //   - A if at least a_min_count (2) active A conditions hold (cooperation of at least
-//     cooperation_years (1) year since relationship_since, no bad debt or breach in 2
-//     years, 2 years of good operations, strong capital, yearly payments meet the
-//     standard) and no C condition;
+//     cooperation_years (1) year since relationship_since; 2 years of cooperation
+//     without bad debt or breach, which needs relationship_since at least 2 years back:
+//     the absence of a bad-debt record is no evidence without cooperation over those
+//     2 years; 2 years of good operations; strong capital; yearly payments meet the
+//     standard) and no C condition. A new customer with strong capital alone is B;
 //   - B otherwise.
 //
 // Each grade carries its policy text (classify.policy.A/B/C). A manual tier, value class
@@ -97,8 +99,9 @@ const (
 )
 
 // A condition codes (at least a_min_count give grade A when no C condition holds).
-// Cooperation and no_bad_debt_2y are derived (from relationship_since and from the
-// bad_debt_2y fact); the others are facts recorded on the customer.
+// Cooperation and no_bad_debt_2y are derived: cooperation from relationship_since;
+// no_bad_debt_2y from the bad_debt_2y fact together with relationship_since at least
+// cleanRecordYears back. The others are facts recorded on the customer.
 const (
 	CondCooperation        = "cooperation"
 	CondNoBadDebt2Y        = "no_bad_debt_2y"
@@ -190,6 +193,9 @@ func DefaultRules() Rules {
 		},
 	}
 }
+
+// cleanRecordYears is the period no_bad_debt_2y speaks of; the cooperation must span it.
+const cleanRecordYears = 2
 
 // Limits of rule values.
 const (
