@@ -78,10 +78,11 @@ func (a api) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) update(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p Patch) (any, error) {
-		art, err := a.s.UpdateArticle(ctx, id, p)
-		return art, err
-	})(w, r)
+	httpx.PatchByID(func(p *Patch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p Patch) (any, int64, error) {
+			x, err := a.s.UpdateArticle(ctx, id, p)
+			return x, x.Version, err
+		})(w, r)
 }
 
 // transition runs a state change on the article named in the path and writes it.
@@ -117,7 +118,7 @@ func (a api) suggest(w http.ResponseWriter, r *http.Request) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 20 {
-			httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.limit", "max", 20).With("field", "limit"))
+			httpx.Error(w, r, apperr.New(apperr.Malformed, "error.malformed.limit", "max", 20).OnField("limit"))
 			return
 		}
 		limit = n
@@ -169,10 +170,11 @@ func (a api) createCategory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) updateCategory(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p CategoryPatch) (any, error) {
-		c, err := a.s.UpdateCategory(ctx, id, p)
-		return c, err
-	})(w, r)
+	httpx.PatchByID(func(p *CategoryPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p CategoryPatch) (any, int64, error) {
+			x, err := a.s.UpdateCategory(ctx, id, p)
+			return x, x.Version, err
+		})(w, r)
 }
 
 func (a api) deleteCategory(w http.ResponseWriter, r *http.Request) {

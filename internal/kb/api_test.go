@@ -84,10 +84,12 @@ func TestAPIScenarios(t *testing.T) {
 		{Name: "patch", As: "supervisor", Method: "PATCH", Path: art(other), Body: map[string]any{"body": "Invoices are e-mailed.", "version": 1},
 			Status: 200, Audit: "kb.article.update", Has: []string{`"version":2`, `e-mailed`}},
 		{Name: "patch stale", As: "supervisor", Method: "PATCH", Path: art(other), Body: map[string]any{"title": "x", "version": 1},
-			Status: 409, NoAudit: true},
-		{Name: "patch invalid", As: "supervisor", Method: "PATCH", Path: art(other), Body: map[string]any{"title": " "},
+			Status: 409, NoAudit: true, Has: []string{`"code":"version_conflict"`, `"current_version":2`}},
+		{Name: "patch without version", As: "supervisor", Method: "PATCH", Path: art(other), Body: map[string]any{"title": "x"},
+			Status: 428, NoAudit: true, Has: []string{`"code":"version_required"`}},
+		{Name: "patch invalid", As: "supervisor", Method: "PATCH", Path: art(other), Body: map[string]any{"title": " ", "version": 2},
 			Status: 422, Has: []string{`"title":`}},
-		{Name: "patch unknown", As: "supervisor", Method: "PATCH", Path: art(99999), Body: map[string]any{"title": "x"}, Status: 404},
+		{Name: "patch unknown", As: "supervisor", Method: "PATCH", Path: art(99999), Body: map[string]any{"title": "x", "version": 1}, Status: 404},
 		{Name: "publish", As: "supervisor", Method: "POST", Path: art(other, "publish"), Status: 200, Audit: "kb.article.publish",
 			Has: []string{`"status":"published"`}},
 		{Name: "publish twice", As: "supervisor", Method: "POST", Path: art(other, "publish"), Status: 409, NoAudit: true},
@@ -137,8 +139,12 @@ func TestAPIScenarios(t *testing.T) {
 			Body: map[string]any{"name": "退款", "parent_id": cat}, Status: 201, Audit: "kb.category.create", Has: []string{`"path":"售后 / 退款"`}},
 		{Name: "category invalid", As: "supervisor", Method: "POST", Path: "/api/v1/kb/categories",
 			Body: map[string]any{"name": "", "parent_id": 12345}, Status: 422, Has: []string{`"name":`, `"parent_id":`}},
-		{Name: "category rename", As: "director", Method: "PATCH", Path: catPath, Body: map[string]any{"name": "售后服务"},
-			Status: 200, Audit: "kb.category.update"},
+		{Name: "category rename without version", As: "director", Method: "PATCH", Path: catPath, Body: map[string]any{"name": "售后服务"},
+			Status: 428, NoAudit: true},
+		{Name: "category rename", As: "director", Method: "PATCH", Path: catPath, Body: map[string]any{"name": "售后服务", "version": 1},
+			Status: 200, Audit: "kb.category.update", Has: []string{`"version":2`}},
+		{Name: "category rename stale", As: "director", Method: "PATCH", Path: catPath, Body: map[string]any{"name": "x", "version": 1},
+			Status: 409, NoAudit: true, Has: []string{`"code":"version_conflict"`}},
 		{Name: "category in use", As: "supervisor", Method: "DELETE", Path: catPath, Status: 409, NoAudit: true},
 		{Name: "category unknown", As: "supervisor", Method: "DELETE", Path: "/api/v1/kb/categories/9999", Status: 404},
 		{Name: "category delete forbidden", As: "agent", Method: "DELETE", Path: catPath, Status: 403},
@@ -228,14 +234,17 @@ func TestPages(t *testing.T) {
 	check(t, sup.Do(t, "GET", loc, nil), 200, []string{`热水器漏水处理`, `关闭阀门。`}, []string{`拨打维修热线`})
 
 	// Categories page: writers only; archive from the article page.
-	check(t, sup.Do(t, "GET", "/kb/categories", nil), 200, []string{`id="kb-category-table"`, `维修`}, nil)
+	check(t, sup.Do(t, "GET", "/kb/categories", nil), 200, []string{`id="kb-category-table"`, `维修`, `name="version" value="1"`}, nil)
 	check(t, agent.Do(t, "GET", "/kb/categories", nil), 403, nil, nil)
 	if r := sup.PostForm(t, loc+"/archive", url.Values{}); r.Status != 303 {
 		t.Fatalf("archive: %d %s", r.Status, r.Body)
 	}
-	if r := sup.PostForm(t, fmt.Sprintf("/kb/categories/%d/update", catID), url.Values{"name": {"维修服务"}, "parent_id": {""}, "sort_order": {"2"}}); r.Status != 303 {
+	if r := sup.PostForm(t, fmt.Sprintf("/kb/categories/%d/update", catID), url.Values{"name": {"维修服务"}, "parent_id": {""}, "sort_order": {"2"}, "version": {"1"}}); r.Status != 303 {
 		t.Fatalf("category update: %d %s", r.Status, r.Body)
 	}
+	// The same form again: it was read at version 1, the category is at 2 now.
+	check(t, sup.PostForm(t, fmt.Sprintf("/kb/categories/%d/update", catID), url.Values{"name": {"维修"}, "parent_id": {""},
+		"sort_order": {"2"}, "version": {"1"}}), 409, nil, nil)
 	if r := sup.PostForm(t, fmt.Sprintf("/kb/categories/%d/delete", catID), url.Values{}); r.Status != 303 {
 		t.Fatalf("category delete: %d %s", r.Status, r.Body)
 	}

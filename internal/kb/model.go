@@ -56,7 +56,7 @@ const (
 type Article struct {
 	ID           int64     `json:"id"`
 	Title        string    `json:"title"`
-	Body         string    `json:"body"`
+	Body         string    `json:"body" text:"multiline"`
 	CategoryID   int64     `json:"category_id,omitempty"`
 	CategoryName string    `json:"category,omitempty"`
 	Tags         []string  `json:"tags"`
@@ -181,6 +181,7 @@ type Category struct {
 	Path      string    `json:"path"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // Tree orders categories depth first (siblings by sort order, then name, then id) and

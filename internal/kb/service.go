@@ -126,7 +126,7 @@ func (s *Service) reindex(ctx context.Context, a Article) error {
 // Input creates an article.
 type Input struct {
 	Title      string   `json:"title"`
-	Body       string   `json:"body"`
+	Body       string   `json:"body" text:"multiline"`
 	CategoryID int64    `json:"category_id"`
 	Tags       []string `json:"tags"`
 	// Status is "draft" (the default) or "published".
@@ -137,7 +137,7 @@ type Input struct {
 // the stored version (409 otherwise).
 type Patch struct {
 	Title      *string   `json:"title"`
-	Body       *string   `json:"body"`
+	Body       *string   `json:"body" text:"multiline"`
 	CategoryID *int64    `json:"category_id"`
 	Tags       *[]string `json:"tags"`
 	Version    *int64    `json:"version"`
@@ -257,7 +257,7 @@ func (s *Service) mutate(ctx context.Context, id int64, action string, fn func(c
 			return err
 		}
 		if !ok {
-			return apperr.New(apperr.Conflict, "kb.error.version_conflict")
+			return apperr.StaleVersion(0)
 		}
 		if err := s.reindex(ctx, a); err != nil {
 			return err
@@ -278,8 +278,11 @@ func (s *Service) mutate(ctx context.Context, id int64, action string, fn func(c
 // UpdateArticle changes an article's title, body, category or tags.
 func (s *Service) UpdateArticle(ctx context.Context, id int64, p Patch) (Article, error) {
 	return s.mutate(ctx, id, "kb.article.update", func(ctx context.Context, a *Article) (map[string]any, error) {
-		if p.Version != nil && *p.Version != a.Version {
-			return nil, apperr.New(apperr.Conflict, "kb.error.version_conflict")
+		if p.Version == nil {
+			return nil, apperr.VersionRequired()
+		}
+		if *p.Version != a.Version {
+			return nil, apperr.StaleVersion(a.Version)
 		}
 		if a.Status == StatusArchived {
 			return nil, apperr.New(apperr.Conflict, "kb.error.archived")
@@ -489,7 +492,7 @@ func (s *Service) ListArticles(ctx context.Context, f Filter, limit int, cur str
 		return Page{}, err
 	}
 	if c.ID < 0 {
-		return Page{}, apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return Page{}, apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	limit = pageLimit(limit, httpx.DefaultLimit, httpx.MaxLimit)
 	items, next, err := s.find(ctx, f.Q, q, limit, c.ID)
@@ -642,6 +645,9 @@ type CategoryPatch struct {
 	Name      *string `json:"name"`
 	ParentID  *int64  `json:"parent_id"`
 	SortOrder *int    `json:"sort_order"`
+	// Version is the version the change was made against (required: 428 without, 409
+	// when stale).
+	Version *int64 `json:"version"`
 }
 
 // Categories returns the category tree, depth first (kb:read).
@@ -770,10 +776,16 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, p CategoryPatch)
 	if _, err := authz.Require(ctx, PermWrite); err != nil {
 		return Category{}, err
 	}
+	if p.Version == nil {
+		return Category{}, apperr.VersionRequired()
+	}
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		c, err := s.store.Category(ctx, id)
 		if err != nil {
 			return categoryNotFound(err)
+		}
+		if *p.Version != c.Version {
+			return apperr.StaleVersion(c.Version)
 		}
 		cats, err := s.store.Categories(ctx)
 		if err != nil {
@@ -795,8 +807,12 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, p CategoryPatch)
 			return err
 		}
 		c.UpdatedAt = s.now()
-		if err := s.store.UpdateCategory(ctx, c); err != nil {
+		ok, err := s.store.UpdateCategory(ctx, c)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return apperr.StaleVersion(0)
 		}
 		return s.record(ctx, "kb.category.update", "kb_category", c.ID, map[string]any{"name": c.Name,
 			"old_name": before.Name, "parent_id": c.ParentID, "old_parent_id": before.ParentID, "sort_order": c.SortOrder})

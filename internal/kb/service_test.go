@@ -216,7 +216,12 @@ func TestLifecycleAndVisibility(t *testing.T) {
 	if _, err := e.s.PublishedArticle(anon, pub.ID); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("archived article still public: %v", err)
 	}
-	if _, err := e.s.UpdateArticle(writer, pub.ID, kb.Patch{Title: ptr("x")}); apperr.KindOf(err) != apperr.Conflict {
+	cur, err := e.s.GetArticle(writer, pub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.s.UpdateArticle(writer, pub.ID, kb.Patch{Title: ptr("x"), Version: &cur.Version}); apperr.KindOf(err) != apperr.Conflict ||
+		apperr.CodeOf(err) == apperr.CodeStaleVersion {
 		t.Fatalf("edit archived: %v", err)
 	}
 	if got, _ := e.s.Search(writer, "valve", 10); len(got) != 0 {
@@ -248,10 +253,13 @@ func TestUpdate(t *testing.T) {
 		!slices.Equal(got.Tags, []string{"invoice"}) {
 		t.Fatalf("update: %+v %v", got, err)
 	}
-	if _, err := e.s.UpdateArticle(writer, a.ID, kb.Patch{Title: ptr("stale"), Version: ptr(int64(1))}); apperr.KindOf(err) != apperr.Conflict {
+	if _, err := e.s.UpdateArticle(writer, a.ID, kb.Patch{Title: ptr("stale"), Version: ptr(int64(1))}); apperr.CodeOf(err) != apperr.CodeStaleVersion {
 		t.Fatalf("stale version: %v", err)
 	}
-	if _, err := e.s.UpdateArticle(writer, a.ID, kb.Patch{Title: ptr("")}); !slices.Equal(fieldsOf(t, err), []string{"title"}) {
+	if _, err := e.s.UpdateArticle(writer, a.ID, kb.Patch{Title: ptr("no version")}); apperr.KindOf(err) != apperr.PreconditionRequired {
+		t.Fatalf("no version: %v", err)
+	}
+	if _, err := e.s.UpdateArticle(writer, a.ID, kb.Patch{Title: ptr(""), Version: ptr(int64(2))}); !slices.Equal(fieldsOf(t, err), []string{"title"}) {
 		t.Fatal("empty title accepted")
 	}
 	if got, _ := e.s.Search(writer, "mailed", 5); !slices.Equal(ids(got), []int64{a.ID}) {
@@ -410,6 +418,11 @@ func TestCategories(t *testing.T) {
 		if b.in != nil {
 			_, err = e.s.CreateCategory(writer, *b.in)
 		} else {
+			cur, gerr := e.s.GetCategory(writer, b.id)
+			if gerr != nil {
+				t.Fatal(gerr)
+			}
+			b.patch.Version = &cur.Version
 			_, err = e.s.UpdateCategory(writer, b.id, b.patch)
 		}
 		if got := fieldsOf(t, err); !slices.Equal(got, []string{b.field}) {
@@ -464,9 +477,15 @@ func TestCategories(t *testing.T) {
 	if _, err := e.s.GetCategory(reader, child.ID); apperr.KindOf(err) != apperr.NotFound {
 		t.Fatalf("deleted category: %v", err)
 	}
-	renamed, err := e.s.UpdateCategory(writer, root.ID, kb.CategoryPatch{Name: ptr("售后服务")})
-	if err != nil || renamed.Name != "售后服务" {
+	if _, err := e.s.UpdateCategory(writer, root.ID, kb.CategoryPatch{Name: ptr("售后服务")}); apperr.KindOf(err) != apperr.PreconditionRequired {
+		t.Fatalf("rename without version: %v", err)
+	}
+	renamed, err := e.s.UpdateCategory(writer, root.ID, kb.CategoryPatch{Name: ptr("售后服务"), Version: &root.Version})
+	if err != nil || renamed.Name != "售后服务" || renamed.Version != root.Version+1 {
 		t.Fatalf("rename %+v %v", renamed, err)
+	}
+	if _, err := e.s.UpdateCategory(writer, root.ID, kb.CategoryPatch{Name: ptr("x"), Version: &root.Version}); apperr.CodeOf(err) != apperr.CodeStaleVersion {
+		t.Fatalf("stale rename: %v", err)
 	}
 	for _, act := range []string{"kb.category.create", "kb.category.update", "kb.category.delete"} {
 		if e.auditCount(t, act) == 0 {

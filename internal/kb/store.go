@@ -29,11 +29,12 @@ const (
 		published_at = ?, updated_by = ?, version = version + 1, updated_at = ? WHERE id = ? AND version = ?`
 	sqlArticleView = `UPDATE kb_articles SET views = views + 1 WHERE id = ? AND status = ?`
 
-	sqlCategorySelect = `SELECT id, COALESCE(parent_id, 0), name, sort_order, created_at, updated_at FROM kb_categories`
+	sqlCategorySelect = `SELECT id, COALESCE(parent_id, 0), name, sort_order, created_at, updated_at, version FROM kb_categories`
 	sqlCategoryByID   = sqlCategorySelect + ` WHERE id = ?`
 	sqlCategoryInsert = `INSERT INTO kb_categories (parent_id, name, sort_order, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING id`
-	sqlCategoryUpdate   = `UPDATE kb_categories SET parent_id = ?, name = ?, sort_order = ?, updated_at = ? WHERE id = ?`
+	sqlCategoryUpdate = `UPDATE kb_categories SET parent_id = ?, name = ?, sort_order = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`
 	sqlCategoryDelete   = `DELETE FROM kb_categories WHERE id = ?`
 	sqlCategoryChildren = `SELECT COUNT(*) FROM kb_categories WHERE parent_id = ?`
 	sqlCategoryLive     = `SELECT COUNT(*) FROM kb_articles WHERE category_id = ? AND status <> 'archived'`
@@ -204,7 +205,7 @@ func (s *Store) Articles(ctx context.Context, q articleQuery) ([]Article, error)
 func scanCategory(sc scanner) (Category, error) {
 	var c Category
 	var created, updated int64
-	err := sc.Scan(&c.ID, &c.ParentID, &c.Name, &c.SortOrder, &created, &updated)
+	err := sc.Scan(&c.ID, &c.ParentID, &c.Name, &c.SortOrder, &created, &updated, &c.Version)
 	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
 	return c, err
 }
@@ -242,15 +243,22 @@ func (s *Store) InsertCategory(ctx context.Context, c *Category) error {
 	if err != nil {
 		return fmt.Errorf("kb: insert category: %w", err)
 	}
+	c.Version = 1
 	return nil
 }
 
-// UpdateCategory saves c.
-func (s *Store) UpdateCategory(ctx context.Context, c Category) error {
-	if _, err := s.d.Exec(ctx, sqlCategoryUpdate, nullID(c.ParentID), c.Name, c.SortOrder, ms(c.UpdatedAt), c.ID); err != nil {
-		return fmt.Errorf("kb: update category: %w", err)
+// UpdateCategory saves c if its stored version is still c.Version (then bumped); ok is
+// false when someone else changed it first.
+func (s *Store) UpdateCategory(ctx context.Context, c Category) (bool, error) {
+	res, err := s.d.Exec(ctx, sqlCategoryUpdate, nullID(c.ParentID), c.Name, c.SortOrder, ms(c.UpdatedAt), c.ID, c.Version)
+	if err != nil {
+		return false, fmt.Errorf("kb: update category: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("kb: update category: %w", err)
+	}
+	return n == 1, nil
 }
 
 // CategoryUse counts a category's child categories and its articles that are not

@@ -403,13 +403,21 @@ func (p pages) updateCategory(w http.ResponseWriter, r *http.Request) {
 	parent, ok1 := formInt(r, "parent_id")
 	sort64, ok2 := formInt(r, "sort_order")
 	name, sort := r.PostFormValue("name"), int(sort64)
+	patch := CategoryPatch{Name: &name, ParentID: &parent, SortOrder: &sort}
+	if v := r.PostFormValue("version"); v != "" {
+		n, ok := formInt(r, "version")
+		if !ok {
+			n = -1 // no version: refused as stale
+		}
+		patch.Version = &n
+	}
 	switch {
 	case !ok1:
 		err = apperr.InvalidField("parent_id", "kb.invalid.parent")
 	case !ok2:
 		err = apperr.InvalidField("sort_order", "field.invalid")
 	default:
-		_, err = p.s.UpdateCategory(r.Context(), id, CategoryPatch{Name: &name, ParentID: &parent, SortOrder: &sort})
+		_, err = p.s.UpdateCategory(r.Context(), id, patch)
 	}
 	if err == nil {
 		web.Redirect(w, r, "/kb/categories", "kb.flash.category_saved")
