@@ -57,7 +57,7 @@ type View struct {
 	Status          Status           `json:"status"`
 	NextStatuses    []Status         `json:"next_statuses"`
 	Title           string           `json:"title"`
-	Body            string           `json:"body"`
+	Body            string           `json:"body" text:"multiline"`
 	CustomerID      int64            `json:"customer_id"`
 	Customer        *CustomerSummary `json:"customer"`
 	ContactName     string           `json:"contact_name"`
@@ -140,7 +140,7 @@ type EventView struct {
 	ActorKind string         `json:"actor_kind"`
 	ActorID   int64          `json:"actor_id"`
 	ActorName string         `json:"actor_name"`
-	Body      string         `json:"body"`
+	Body      string         `json:"body" text:"multiline"`
 	Data      map[string]any `json:"data"`
 	CreatedAt time.Time      `json:"created_at"`
 }
@@ -210,7 +210,7 @@ func filterFrom(r *http.Request) (Filter, error) {
 		if s := q.Get(p.name); s != "" {
 			b, err := strconv.ParseBool(s)
 			if err != nil {
-				return f, apperr.New(apperr.Malformed, "error.malformed.param", "param", p.name).With("field", p.name)
+				return f, apperr.New(apperr.Malformed, "error.malformed.param", "param", p.name).OnField(p.name)
 			}
 			p.set(b)
 		}
@@ -264,22 +264,11 @@ func (a api) get(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) patch(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var p Patch
-	if err := httpx.Decode(r, &p); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	t, err := a.s.PatchTicket(r.Context(), id, p)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, a.s.view(r.Context(), t))
+	httpx.PatchByID(func(p *Patch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p Patch) (any, int64, error) {
+			x, err := a.s.PatchTicket(ctx, id, p)
+			return a.s.view(ctx, x), x.Version, err
+		})(w, r)
 }
 
 func (a api) events(w http.ResponseWriter, r *http.Request) {
@@ -365,7 +354,7 @@ func (a api) reply(w http.ResponseWriter, r *http.Request) {
 
 // noteRequest is POST /api/v1/tickets/{id}/note.
 type noteRequest struct {
-	Body string `json:"body"`
+	Body string `json:"body" text:"multiline"`
 }
 
 func (a api) note(w http.ResponseWriter, r *http.Request) {

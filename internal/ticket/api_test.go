@@ -25,7 +25,7 @@ func TestCreateAndRead(t *testing.T) {
 	s := apptest.New(t)
 	agent := s.As(t, "agent")
 	team(t, s, agent, "cs", "Hotline")
-	c := newCustomer(t, s, "Zhang San", "vip", "A")
+	c := ownedBy(t, s, newCustomer(t, s, "Zhang San", "vip", "A"), agent)
 	before := s.AuditSeq(t)
 	v := createAPI(t, agent, map[string]any{"type": "repair", "channel": "phone", "severity": "moderate",
 		"title": "Kitchen tap leaks", "body": "The tap has leaked water since yesterday.", "customer_id": c.ID,
@@ -76,7 +76,7 @@ func TestCreateValidation(t *testing.T) {
 	t.Parallel()
 	s := apptest.New(t)
 	agent := s.As(t, "agent")
-	c := newCustomer(t, s, "Li Si", "regular", "B")
+	c := ownedBy(t, s, newCustomer(t, s, "Li Si", "regular", "B"), agent)
 	ctx := actorCtx(t, s, agent)
 	inactive, err := s.App.Ticket.CreateCategory(apptest.SystemCtx(), ticket.CategoryInput{Name: "Old", Active: new(bool)})
 	if err != nil {
@@ -237,7 +237,7 @@ func TestReplyNotePatch(t *testing.T) {
 	s := apptest.New(t)
 	agent := s.As(t, "agent")
 	team(t, s, agent, "cs", "Hotline")
-	c := newCustomer(t, s, "Wang Wu", "regular", "C")
+	c := ownedBy(t, s, newCustomer(t, s, "Wang Wu", "regular", "C"), agent)
 	v := createAPI(t, agent, map[string]any{"type": "inquiry", "channel": "phone", "severity": "moderate",
 		"title": "Invoice", "customer_id": c.ID})
 	id := idOf(v)
@@ -284,12 +284,12 @@ func TestReplyNotePatch(t *testing.T) {
 	if r.Status != 200 || !bytes.Contains(r.Body, []byte(`"priority":"high"`)) {
 		t.Fatalf("patch severity: %d %s", r.Status, r.Body)
 	}
-	if r := agent.Do(t, "PATCH", path(id), map[string]any{"fault_level": 2}); r.Status != 422 {
+	if r := agent.Do(t, "PATCH", path(id), map[string]any{"fault_level": 2, "version": cur.Version + 1}); r.Status != 422 {
 		t.Fatalf("fault level on inquiry: %d %s", r.Status, r.Body)
 	}
 	// A no-op patch writes nothing.
 	before := count(t, s, `SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?`, id)
-	if r := agent.Do(t, "PATCH", path(id), map[string]any{"severity": "major"}); r.Status != 200 {
+	if r := agent.Do(t, "PATCH", path(id), map[string]any{"severity": "major", "version": cur.Version + 1}); r.Status != 200 {
 		t.Fatalf("no-op patch: %d", r.Status)
 	}
 	if count(t, s, `SELECT COUNT(*) FROM ticket_events WHERE ticket_id = ?`, id) != before {
@@ -357,14 +357,30 @@ func TestScopes(t *testing.T) {
 		{Name: "agent notes", As: "agent@cs", Method: "POST", Path: p + "/note", Body: body, Status: 201, Audit: "ticket.note"},
 		{Name: "agent acknowledges", As: "agent@cs", Method: "POST", Path: p + "/transition",
 			Body: map[string]any{"status": "acknowledged"}, Status: 200, Audit: "ticket.status"},
-		{Name: "agent edits", As: "agent@cs", Method: "PATCH", Path: p, Body: map[string]any{"title": "Scope 2"},
-			Status: 200, Audit: "ticket.update"},
+		{Name: "agent edits without version", As: "agent@cs", Method: "PATCH", Path: p, Body: map[string]any{"title": "Scope 2"},
+			Status: 428, Has: []string{`"code":"version_required"`}, NoAudit: true},
+		{Name: "agent edits stale", As: "agent@cs", Method: "PATCH", Path: p, Body: map[string]any{"title": "Scope 2", "version": 1},
+			Status: 409, Has: []string{`"code":"version_conflict"`, `"current_version":`}, NoAudit: true},
 		{Name: "missing request", As: "agent@cs", Method: "GET", Path: "/api/v1/tickets/999999", Status: 404},
 		{Name: "bad id", As: "agent@cs", Method: "GET", Path: "/api/v1/tickets/abc", Status: 404},
 		{Name: "bad filter", As: "agent@cs", Method: "GET", Path: "/api/v1/tickets?status=flying", Status: 422},
 		{Name: "bad cursor", As: "agent@cs", Method: "GET", Path: "/api/v1/tickets?cursor=!!!", Status: 400},
 		{Name: "bad open", As: "agent@cs", Method: "GET", Path: "/api/v1/tickets?open=maybe", Status: 400},
 	})
+	// The version may come in If-Match instead of the body; the answer carries the new
+	// one as its ETag.
+	cur, err := s.App.Ticket.Store().GetTicket(context.Background(), idOf(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := s.AuditSeq(t)
+	r := agent.DoWithHeaders(t, "PATCH", p, map[string]any{"title": "Scope 2"}, map[string]string{"If-Match": fmt.Sprintf(`"%d"`, cur.Version)})
+	if r.Status != 200 || r.Header.Get("ETag") != fmt.Sprintf(`"%d"`, cur.Version+1) || !s.AuditSince(t, before, "ticket.update") {
+		t.Fatalf("patch with If-Match: %d %q %s", r.Status, r.Header.Get("ETag"), r.Body)
+	}
+	if r := agent.DoWithHeaders(t, "PATCH", p, map[string]any{"title": "Scope 3"}, map[string]string{"If-Match": fmt.Sprintf(`"%d"`, cur.Version)}); r.Status != 409 {
+		t.Fatalf("stale If-Match: %d %s", r.Status, r.Body)
+	}
 }
 
 // TestQueuesAndPaging: queues return what they name; pages follow the cursor without
@@ -703,8 +719,19 @@ func TestCategoriesAndCanned(t *testing.T) {
 	root := decode[ticket.CategoryView](t, r.Body)
 	r = dir.Do(t, "POST", "/api/v1/ticket-categories", map[string]any{"name": "Water heaters", "parent_id": root.ID})
 	child := decode[ticket.CategoryView](t, r.Body)
-	if r := dir.Do(t, "PATCH", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), map[string]any{"parent_id": child.ID}); r.Status != 422 {
+	if r := dir.Do(t, "PATCH", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), map[string]any{"parent_id": child.ID}); r.Status != 428 {
+		t.Fatalf("no version: %d %s", r.Status, r.Body)
+	}
+	if r := dir.Do(t, "PATCH", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), map[string]any{"parent_id": child.ID, "version": root.Version}); r.Status != 422 {
 		t.Fatalf("cycle: %d %s", r.Status, r.Body)
+	}
+	r = dir.Do(t, "PATCH", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), map[string]any{"skill": "heaters", "version": root.Version})
+	if r.Status != 200 || decode[ticket.CategoryView](t, r.Body).Version != root.Version+1 {
+		t.Fatalf("patch category: %d %s", r.Status, r.Body)
+	}
+	if r := dir.Do(t, "PATCH", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), map[string]any{"skill": "x", "version": root.Version}); r.Status != 409 ||
+		!bytes.Contains(r.Body, []byte(`"version_conflict"`)) {
+		t.Fatalf("stale category patch: %d %s", r.Status, r.Body)
 	}
 	if r := dir.Do(t, "DELETE", fmt.Sprintf("/api/v1/ticket-categories/%d", root.ID), nil); r.Status != 409 {
 		t.Fatalf("delete parent: %d %s", r.Status, r.Body)
@@ -712,7 +739,7 @@ func TestCategoriesAndCanned(t *testing.T) {
 	if r := sup.Do(t, "GET", "/api/v1/ticket-categories", nil); r.Status != 200 || !bytes.Contains(r.Body, []byte("Water heaters")) {
 		t.Fatalf("list categories: %d", r.Status)
 	}
-	c := newCustomer(t, s, "Zhao Liu", "regular", "B")
+	c := ownedBy(t, s, newCustomer(t, s, "Zhao Liu", "regular", "B"), sup)
 	v := createAPI(t, sup, map[string]any{"type": "inquiry", "channel": "phone", "severity": "general",
 		"title": "Heater", "customer_id": c.ID, "category_id": child.ID})
 	r = sup.Do(t, "POST", "/api/v1/canned-replies", map[string]any{"title": "Greeting",

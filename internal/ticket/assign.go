@@ -566,8 +566,9 @@ func openForAssign(t *Ticket) error {
 }
 
 // assigneeFor loads staff member id as a possible assignee of t and checks that they are
-// active, work requests, are reached by the actor's perm scope and belong to t's
-// department; unless force, that they are under their cap. Problems name field.
+// reached by the actor's perm scope (else they read exactly as a missing staff member,
+// so that ids cannot be probed), active, work requests and belong to t's department;
+// unless force, that they are under their cap. Problems name field.
 func (s *Service) assigneeFor(ctx context.Context, t *Ticket, id int64, field, perm string, force bool) (assignCand, error) {
 	st, err := s.staff.GetStaff(staffReadCtx(ctx), id)
 	if apperr.KindOf(err) == apperr.NotFound {
@@ -576,12 +577,12 @@ func (s *Service) assigneeFor(ctx context.Context, t *Ticket, id int64, field, p
 	if err != nil {
 		return assignCand{}, fmt.Errorf("ticket: load agent: %w", err)
 	}
-	if !st.Active() {
-		return assignCand{}, apperr.InvalidField(field, "ticket.assign.error.inactive")
-	}
 	actor := authz.From(ctx)
 	if !actor.Reaches(perm, authz.Record{DeptID: st.DeptID, TeamID: st.TeamID, OwnerID: st.ID}) {
-		return assignCand{}, apperr.InvalidField(field, "ticket.assign.error.out_of_scope")
+		return assignCand{}, apperr.InvalidField(field, "ticket.assign.error.unknown_agent")
+	}
+	if !st.Active() {
+		return assignCand{}, apperr.InvalidField(field, "ticket.assign.error.inactive")
 	}
 	if t.DeptID != 0 && st.DeptID != t.DeptID {
 		return assignCand{}, apperr.InvalidField(field, "ticket.assign.error.other_dept")
@@ -658,11 +659,12 @@ func (s *Service) Assign(ctx context.Context, id int64, in AssignInput) (Ticket,
 			if err != nil {
 				return nil, err
 			}
+			if !authz.From(ctx).Reaches(PermAssign, authz.Record{DeptID: tm.DeptID, TeamID: tm.ID}) {
+				// Out of reach reads as missing, like a staff member out of reach.
+				return nil, apperr.InvalidField("team_id", "ticket.assign.error.unknown_team")
+			}
 			if t.DeptID != 0 && tm.DeptID != t.DeptID {
 				return nil, apperr.InvalidField("team_id", "ticket.assign.error.team_other_dept")
-			}
-			if !authz.From(ctx).Reaches(PermAssign, authz.Record{DeptID: tm.DeptID, TeamID: tm.ID}) {
-				return nil, apperr.InvalidField("team_id", "ticket.assign.error.out_of_scope")
 			}
 			d.TeamID = tm.ID
 			if t.DeptID == 0 {

@@ -117,7 +117,7 @@ func TestAssignmentRoutesPerRole(t *testing.T) {
 	// A request created in the team now goes to the online agent.
 	sup := s.As(t, "supervisor@cs")
 	r := sup.Do(t, "POST", "/api/v1/tickets", map[string]any{"type": "inquiry", "channel": "phone", "severity": "general",
-		"title": "Invoice copy", "team_id": hotline.ID})
+		"title": "Invoice copy", "team_id": hotline.ID, "reason": "hotline takes invoices"})
 	if r.Status != http.StatusCreated {
 		t.Fatalf("create: %d %s", r.Status, r.Body)
 	}

@@ -197,7 +197,7 @@ func (s *Service) AddAttachment(ctx context.Context, id int64, in AttachmentInpu
 		return Attachment{}, err
 	}
 	if len(data) > MaxAttachmentSize {
-		return Attachment{}, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).With("field", "file")
+		return Attachment{}, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).OnField("file")
 	}
 	name, ct, err := CheckFile(filename, data)
 	if err != nil {
@@ -313,11 +313,11 @@ func contentDisposition(name string) string {
 func readUpload(r *http.Request) (name string, data []byte, public bool, err error) {
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if ct != "multipart/form-data" {
-		return "", nil, false, apperr.New(apperr.Malformed, "ticket.error.multipart").With("field", "file")
+		return "", nil, false, apperr.New(apperr.Malformed, "ticket.error.multipart").OnField("file")
 	}
 	mr, err := r.MultipartReader()
 	if err != nil {
-		return "", nil, false, apperr.New(apperr.Malformed, "ticket.error.multipart").With("field", "file")
+		return "", nil, false, apperr.New(apperr.Malformed, "ticket.error.multipart").OnField("file")
 	}
 	found := false
 	for {
@@ -340,7 +340,7 @@ func readUpload(r *http.Request) (name string, data []byte, public bool, err err
 				return "", nil, false, uploadErr(err)
 			}
 			if len(data) > MaxAttachmentSize {
-				return "", nil, false, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).With("field", "file")
+				return "", nil, false, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).OnField("file")
 			}
 		case "public":
 			v, _ := io.ReadAll(io.LimitReader(part, 16))
@@ -357,9 +357,9 @@ func readUpload(r *http.Request) (name string, data []byte, public bool, err err
 func uploadErr(err error) error {
 	var mb *http.MaxBytesError
 	if errors.As(err, &mb) {
-		return apperr.New(apperr.TooLarge, "error.too_large", "limit", mb.Limit).With("field", "file")
+		return apperr.New(apperr.TooLarge, "error.too_large", "limit", mb.Limit).OnField("file")
 	}
-	return apperr.New(apperr.Malformed, "ticket.error.multipart").With("field", "file").WithCause(err)
+	return apperr.New(apperr.Malformed, "ticket.error.multipart").OnField("file").WithCause(err)
 }
 
 // ======================= HTTP =======================

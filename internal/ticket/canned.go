@@ -61,32 +61,36 @@ func (s *Service) CannedVars(ctx context.Context, t *Ticket) map[string]string {
 // CannedInput creates or replaces a canned reply.
 type CannedInput struct {
 	Title  string `json:"title"`
-	Body   string `json:"body"`
+	Body   string `json:"body" text:"multiline"`
 	DeptID int64  `json:"dept_id"`
 }
 
 // CannedPatch changes a canned reply; nil fields stay.
 type CannedPatch struct {
 	Title  *string `json:"title"`
-	Body   *string `json:"body"`
+	Body   *string `json:"body" text:"multiline"`
 	DeptID *int64  `json:"dept_id"`
+	// Version is the version the change was made against (required: 428 without, 409
+	// when stale).
+	Version *int64 `json:"version"`
 }
 
 // CannedView is the response form of a canned reply.
 type CannedView struct {
 	ID        int64     `json:"id"`
 	Title     string    `json:"title"`
-	Body      string    `json:"body"`
+	Body      string    `json:"body" text:"multiline"`
 	DeptID    int64     `json:"dept_id"`
 	CreatedBy int64     `json:"created_by"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // View maps c to its response form.
 func (c CannedReply) View() CannedView {
 	return CannedView{ID: c.ID, Title: c.Title, Body: c.Body, DeptID: c.DeptID, CreatedBy: c.CreatedBy,
-		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 // ListCanned lists the canned replies the actor may use.
@@ -176,10 +180,16 @@ func (s *Service) UpdateCanned(ctx context.Context, id int64, p CannedPatch) (Ca
 	if err != nil {
 		return CannedReply{}, err
 	}
+	if p.Version == nil {
+		return CannedReply{}, apperr.VersionRequired()
+	}
 	var c CannedReply
 	err = s.db.WithTx(ctx, func(ctx context.Context) error {
 		if c, err = s.loadCanned(ctx, a, id); err != nil {
 			return err
+		}
+		if *p.Version != c.Version {
+			return apperr.StaleVersion(c.Version)
 		}
 		f := apperr.Fields{}
 		if p.Title != nil {
@@ -198,8 +208,12 @@ func (s *Service) UpdateCanned(ctx context.Context, id int64, p CannedPatch) (Ca
 			return err
 		}
 		c.UpdatedAt = s.now()
-		if err := s.store.UpdateCanned(ctx, &c); err != nil {
+		ok, err := s.store.UpdateCanned(ctx, &c)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return apperr.StaleVersion(0)
 		}
 		return s.record(ctx, "ticket.canned.update", 0, map[string]any{"canned_id": c.ID, "title": c.Title, "dept_id": c.DeptID})
 	})
@@ -281,10 +295,11 @@ func (a api) createCanned(w http.ResponseWriter, r *http.Request) {
 
 // updateCanned: PATCH with a CannedPatch.
 func (a api) updateCanned(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p CannedPatch) (any, error) {
-		c, err := a.s.UpdateCanned(ctx, id, p)
-		return c.View(), err
-	})(w, r)
+	httpx.PatchByID(func(p *CannedPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p CannedPatch) (any, int64, error) {
+			x, err := a.s.UpdateCanned(ctx, id, p)
+			return x.View(), x.Version, err
+		})(w, r)
 }
 
 func (a api) deleteCanned(w http.ResponseWriter, r *http.Request) {

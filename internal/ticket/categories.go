@@ -37,6 +37,9 @@ type CategoryPatch struct {
 	Skill     *string `json:"skill"`
 	SortOrder *int    `json:"sort_order"`
 	Active    *bool   `json:"active"`
+	// Version is the version the change was made against (required: 428 without, 409
+	// when stale).
+	Version *int64 `json:"version"`
 }
 
 // CategoryView is the response form of a category.
@@ -49,12 +52,13 @@ type CategoryView struct {
 	Active    bool      `json:"active"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+	Version   int64     `json:"version"`
 }
 
 // View maps c to its response form.
 func (c Category) View() CategoryView {
 	return CategoryView{ID: c.ID, ParentID: c.ParentID, Name: c.Name, Skill: c.Skill, SortOrder: c.SortOrder,
-		Active: c.Active, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}
+		Active: c.Active, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt, Version: c.Version}
 }
 
 // ListCategories lists every category (portal customers: the active ones).
@@ -152,6 +156,9 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, p CategoryPatch)
 	if _, err := authz.Require(ctx, PermManage); err != nil {
 		return Category{}, err
 	}
+	if p.Version == nil {
+		return Category{}, apperr.VersionRequired()
+	}
 	var c Category
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -160,6 +167,9 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, p CategoryPatch)
 				return apperr.NotFoundf("thing.ticket_category")
 			}
 			return err
+		}
+		if *p.Version != c.Version {
+			return apperr.StaleVersion(c.Version)
 		}
 		f := apperr.Fields{}
 		if p.Name != nil {
@@ -186,8 +196,12 @@ func (s *Service) UpdateCategory(ctx context.Context, id int64, p CategoryPatch)
 			return err
 		}
 		c.UpdatedAt = s.now()
-		if err := s.store.UpdateCategory(ctx, &c); err != nil {
+		ok, err := s.store.UpdateCategory(ctx, &c)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return apperr.StaleVersion(0)
 		}
 		return s.recordCategory(ctx, "ticket.category.update", c)
 	})
@@ -255,10 +269,11 @@ func (a api) createCategory(w http.ResponseWriter, r *http.Request) {
 
 // updateCategory: PATCH with a CategoryPatch.
 func (a api) updateCategory(w http.ResponseWriter, r *http.Request) {
-	httpx.UpdateByID(func(ctx context.Context, id int64, p CategoryPatch) (any, error) {
-		c, err := a.s.UpdateCategory(ctx, id, p)
-		return c.View(), err
-	})(w, r)
+	httpx.PatchByID(func(p *CategoryPatch) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p CategoryPatch) (any, int64, error) {
+			x, err := a.s.UpdateCategory(ctx, id, p)
+			return x.View(), x.Version, err
+		})(w, r)
 }
 
 func (a api) deleteCategory(w http.ResponseWriter, r *http.Request) {

@@ -7,13 +7,13 @@ import (
 )
 
 const (
-	categorySelect    = `SELECT id, parent_id, name, skill, sort_order, active, created_at, updated_at FROM ticket_categories`
+	categorySelect    = `SELECT id, parent_id, name, skill, sort_order, active, created_at, updated_at, version FROM ticket_categories`
 	sqlCategoryByID   = categorySelect + ` WHERE id = ?`
 	sqlCategories     = categorySelect + ` ORDER BY sort_order, id LIMIT 5000`
 	sqlCategoryInsert = `INSERT INTO ticket_categories (parent_id, name, skill, sort_order, active, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	sqlCategoryUpdate = `UPDATE ticket_categories SET parent_id = ?, name = ?, skill = ?, sort_order = ?, active = ?,
-		updated_at = ? WHERE id = ?`
+		updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`
 	sqlCategoryDelete   = `DELETE FROM ticket_categories WHERE id = ?`
 	sqlCategoryChildren = `SELECT COUNT(*) FROM ticket_categories WHERE parent_id = ?`
 	sqlCategoryUsed     = `SELECT COUNT(*) FROM (SELECT 1 FROM tickets WHERE category_id = ? LIMIT 1) u`
@@ -24,7 +24,7 @@ func scanCategory(sc Scanner) (Category, error) {
 	var parent sql.NullInt64
 	var active int
 	var created, updated int64
-	err := sc.Scan(&c.ID, &parent, &c.Name, &c.Skill, &c.SortOrder, &active, &created, &updated)
+	err := sc.Scan(&c.ID, &parent, &c.Name, &c.Skill, &c.SortOrder, &active, &created, &updated, &c.Version)
 	c.ParentID, c.Active, c.CreatedAt, c.UpdatedAt = parent.Int64, active == 1, fromMS(created), fromMS(updated)
 	return c, err
 }
@@ -59,16 +59,26 @@ func (s *Store) InsertCategory(ctx context.Context, c *Category) error {
 	if err != nil {
 		return fmt.Errorf("ticket: insert category: %w", err)
 	}
+	c.Version = 1
 	return nil
 }
 
-// UpdateCategory writes c.
-func (s *Store) UpdateCategory(ctx context.Context, c *Category) error {
-	if _, err := s.db.Exec(ctx, sqlCategoryUpdate, nullID(c.ParentID), c.Name, c.Skill, c.SortOrder, boolInt(c.Active),
-		ms(c.UpdatedAt), c.ID); err != nil {
-		return fmt.Errorf("ticket: update category: %w", err)
+// UpdateCategory writes c if its stored version is still c.Version; on success
+// c.Version is the new version, ok false when someone else changed it first.
+func (s *Store) UpdateCategory(ctx context.Context, c *Category) (bool, error) {
+	res, err := s.db.Exec(ctx, sqlCategoryUpdate, nullID(c.ParentID), c.Name, c.Skill, c.SortOrder, boolInt(c.Active),
+		ms(c.UpdatedAt), c.ID, c.Version)
+	if err != nil {
+		return false, fmt.Errorf("ticket: update category: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("ticket: update category: %w", err)
+	}
+	if n == 1 {
+		c.Version++
+	}
+	return n == 1, nil
 }
 
 // CategoryUsage counts the children of category id and whether requests use it.

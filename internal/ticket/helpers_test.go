@@ -120,3 +120,15 @@ func decode[T any](t testing.TB, b []byte) T {
 	}
 	return v
 }
+
+// ownedBy makes staff member by the owner of customer c, which moves the file into by's
+// department and team (within by's customer scope, so by may open requests for it).
+func ownedBy(t testing.TB, s *apptest.Server, c customer.Customer, by *apptest.Client) customer.Customer {
+	t.Helper()
+	id := by.Staff.ID
+	out, err := s.App.Customer.UpdateCustomer(apptest.SystemCtx(), c.ID, customer.Patch{OwnerID: &id, Version: &c.Version})
+	if err != nil {
+		t.Fatalf("owner of customer %d: %v", c.ID, err)
+	}
+	return out
+}

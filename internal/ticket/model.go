@@ -236,6 +236,7 @@ type Category struct {
 	Active    bool
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   int64
 }
 
 // Attachment is a file attached to a request (bytes loaded only for downloads).
@@ -261,6 +262,7 @@ type CannedReply struct {
 	CreatedBy int64
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	Version   int64
 }
 
 // Event topics published after commit through platform/events.

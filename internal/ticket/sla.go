@@ -56,6 +56,7 @@ type SLAPolicy struct {
 	SortOrder      int           `json:"sort_order"`
 	CreatedAt      time.Time     `json:"created_at"`
 	UpdatedAt      time.Time     `json:"updated_at"`
+	Version        int64         `json:"version"`
 
 	// parsed targets (0 = none)
 	response, resolve, confirm time.Duration

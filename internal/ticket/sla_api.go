@@ -45,6 +45,9 @@ type SLAPolicyInput struct {
 	WarnBefore     *string        `json:"warn_before"`
 	Active         *bool          `json:"active"`
 	SortOrder      *int           `json:"sort_order"`
+	// Version is the version a PATCH was made against (required there: 428 without,
+	// 409 when stale); a POST ignores it.
+	Version *int64 `json:"version"`
 }
 
 func (in SLAPolicyInput) apply(p *SLAPolicy) {
@@ -152,7 +155,7 @@ func (s *Service) CreateSLAPolicy(ctx context.Context, in SLAPolicyInput) (SLAPo
 	if _, err := authz.Require(ctx, PermManage); err != nil {
 		return SLAPolicy{}, err
 	}
-	p := SLAPolicy{Active: true, SortOrder: 100}
+	p := SLAPolicy{Active: true, SortOrder: 100, Version: 1}
 	in.apply(&p)
 	if err := s.validateSLAPolicy(ctx, &p); err != nil {
 		return SLAPolicy{}, err
@@ -178,6 +181,9 @@ func (s *Service) UpdateSLAPolicy(ctx context.Context, id int64, in SLAPolicyInp
 	if _, err := authz.Require(ctx, PermManage); err != nil {
 		return SLAPolicy{}, err
 	}
+	if in.Version == nil {
+		return SLAPolicy{}, apperr.VersionRequired()
+	}
 	var p SLAPolicy
 	err := s.db.WithTx(ctx, func(ctx context.Context) error {
 		var err error
@@ -187,13 +193,20 @@ func (s *Service) UpdateSLAPolicy(ctx context.Context, id int64, in SLAPolicyInp
 			}
 			return err
 		}
+		if *in.Version != p.Version {
+			return apperr.StaleVersion(p.Version)
+		}
 		in.apply(&p)
 		if err := s.validateSLAPolicy(ctx, &p); err != nil {
 			return err
 		}
 		p.UpdatedAt = s.now()
-		if err := s.store.updateSLAPolicy(ctx, &p); err != nil {
+		ok, err := s.store.updateSLAPolicy(ctx, &p)
+		if err != nil {
 			return err
+		}
+		if !ok {
+			return apperr.StaleVersion(0)
 		}
 		s.db.AfterCommit(ctx, s.invalidateSLA)
 		return s.recordSLA(ctx, "sla_policy.update", &p)
@@ -276,22 +289,11 @@ func (a slaAPI) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a slaAPI) update(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in SLAPolicyInput
-	if err := httpx.Decode(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	p, err := a.s.UpdateSLAPolicy(r.Context(), id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, p)
+	httpx.PatchByID(func(p *SLAPolicyInput) **int64 { return &p.Version },
+		func(ctx context.Context, id int64, p SLAPolicyInput) (any, int64, error) {
+			x, err := a.s.UpdateSLAPolicy(ctx, id, p)
+			return x, x.Version, err
+		})(w, r)
 }
 
 func (a slaAPI) delete(w http.ResponseWriter, r *http.Request) {

@@ -10,13 +10,13 @@ import (
 const (
 	slaPolicyColumns = `name, type, severity, tier, calendar_id, response_target, response_mode, resolve_target,
 	resolve_mode, confirm_target, confirm_mode, warn_before, active, sort_order, created_at, updated_at`
-	sqlSLAPolicies     = `SELECT id, ` + slaPolicyColumns + ` FROM sla_policies ORDER BY sort_order, id`
-	sqlSLAPolicyByID   = `SELECT id, ` + slaPolicyColumns + ` FROM sla_policies WHERE id = ?`
+	sqlSLAPolicies     = `SELECT id, ` + slaPolicyColumns + `, version FROM sla_policies ORDER BY sort_order, id`
+	sqlSLAPolicyByID   = `SELECT id, ` + slaPolicyColumns + `, version FROM sla_policies WHERE id = ?`
 	sqlSLAPolicyInsert = `INSERT INTO sla_policies (` + slaPolicyColumns + `)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 	sqlSLAPolicyUpdate = `UPDATE sla_policies SET name = ?, type = ?, severity = ?, tier = ?, calendar_id = ?,
 	response_target = ?, response_mode = ?, resolve_target = ?, resolve_mode = ?, confirm_target = ?, confirm_mode = ?,
-	warn_before = ?, active = ?, sort_order = ?, updated_at = ? WHERE id = ?`
+	warn_before = ?, active = ?, sort_order = ?, updated_at = ?, version = version + 1 WHERE id = ? AND version = ?`
 	sqlSLAPolicyDelete  = `DELETE FROM sla_policies WHERE id = ?`
 	sqlCalendarExists   = `SELECT COUNT(*) FROM calendars WHERE id = ?`
 	sqlSLAPoliciesInUse = `SELECT COUNT(*) FROM tickets WHERE sla_policy_id = ? AND open = 1`
@@ -47,7 +47,7 @@ func scanSLAPolicy(sc Scanner) (SLAPolicy, error) {
 	var created, updated int64
 	err := sc.Scan(&p.ID, &p.Name, &p.Type, &p.Severity, &p.Tier, &p.CalendarID, &p.ResponseTarget, &p.ResponseMode,
 		&p.ResolveTarget, &p.ResolveMode, &p.ConfirmTarget, &p.ConfirmMode, &p.WarnBefore, &active, &p.SortOrder,
-		&created, &updated)
+		&created, &updated, &p.Version)
 	if err != nil {
 		return SLAPolicy{}, err
 	}
@@ -82,11 +82,23 @@ func (s *Store) insertSLAPolicy(ctx context.Context, p *SLAPolicy) error {
 		p.SortOrder, p.CreatedAt.UnixMilli(), p.UpdatedAt.UnixMilli()).Scan(&p.ID)
 }
 
-func (s *Store) updateSLAPolicy(ctx context.Context, p *SLAPolicy) error {
-	_, err := s.db.Exec(ctx, sqlSLAPolicyUpdate, p.Name, p.Type, p.Severity, p.Tier, p.CalendarID, p.ResponseTarget,
+// updateSLAPolicy writes p if its stored version is still p.Version; on success
+// p.Version is the new version, ok false when someone else changed it first.
+func (s *Store) updateSLAPolicy(ctx context.Context, p *SLAPolicy) (bool, error) {
+	res, err := s.db.Exec(ctx, sqlSLAPolicyUpdate, p.Name, p.Type, p.Severity, p.Tier, p.CalendarID, p.ResponseTarget,
 		p.ResponseMode, p.ResolveTarget, p.ResolveMode, p.ConfirmTarget, p.ConfirmMode, p.WarnBefore, boolInt(p.Active),
-		p.SortOrder, p.UpdatedAt.UnixMilli(), p.ID)
-	return err
+		p.SortOrder, p.UpdatedAt.UnixMilli(), p.ID, p.Version)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, err
+	}
+	if n == 1 {
+		p.Version++
+	}
+	return n == 1, nil
 }
 
 func (s *Store) deleteSLAPolicy(ctx context.Context, id int64) error {

@@ -78,9 +78,13 @@ func TestSLAPolicyAPI(t *testing.T) {
 	}
 	pp := fmt.Sprintf("/api/v1/sla-policies/%d", repair)
 	apptest.Run(t, s, []apptest.Scenario{
-		{Name: "patch", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"warn_before": "2h", "sort_order": 7},
-			Status: 200, Has: []string{`"warn_before":"2h"`, `"sort_order":7`, `"name":"Repairs"`}, Audit: "sla_policy.update"},
-		{Name: "patch invalid", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"resolve_target": "1d1h"},
+		{Name: "patch without version", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"warn_before": "2h"},
+			Status: 428, NoAudit: true},
+		{Name: "patch", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"warn_before": "2h", "sort_order": 7, "version": 1},
+			Status: 200, Has: []string{`"warn_before":"2h"`, `"sort_order":7`, `"name":"Repairs"`, `"version":2`}, Audit: "sla_policy.update"},
+		{Name: "patch stale", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"warn_before": "3h", "version": 1},
+			Status: 409, Has: []string{`"code":"version_conflict"`}, NoAudit: true},
+		{Name: "patch invalid", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"resolve_target": "1d1h", "version": 2},
 			Status: 422, Has: []string{`"resolve_target"`}},
 		{Name: "get", As: "admin", Method: "GET", Path: pp, Status: 200, Has: []string{`"warn_before":"2h"`}},
 	})
@@ -104,7 +108,7 @@ func TestSLAPolicyAPI(t *testing.T) {
 	}
 	apptest.Run(t, s, []apptest.Scenario{
 		{Name: "in use", As: "admin", Method: "DELETE", Path: pp, Status: http.StatusConflict},
-		{Name: "deactivate", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"active": false}, Status: 200},
+		{Name: "deactivate", As: "admin", Method: "PATCH", Path: pp, Body: map[string]any{"active": false, "version": 2}, Status: 200},
 	})
 	if r := c.Do(t, "POST", path(id, "transition"), map[string]any{"status": "cancelled", "reason": "test"}); r.Status != 200 {
 		t.Fatalf("cancel: %d %s", r.Status, r.Body)
@@ -155,7 +159,7 @@ func TestSLAWarnBreachOnce(t *testing.T) {
 	c := s.As(t, "admin")
 	cust := newCustomer(t, s, "李雷", "regular", "B")
 	in := input(cust.ID)
-	in.DeptID = sup.DeptID
+	in.DeptID, in.Reason = sup.DeptID, "SLA test department"
 	running := idOf(createAPI(t, c, in))
 	paused := idOf(createAPI(t, c, in))
 	answered := idOf(createAPI(t, c, in))
@@ -261,7 +265,7 @@ func TestSLAExactlyOnceTwoRunners(t *testing.T) {
 	c := s.As(t, "admin")
 	cust := newCustomer(t, s, "韩梅梅", "regular", "B")
 	in := input(cust.ID)
-	in.DeptID = sup.DeptID
+	in.DeptID, in.Reason = sup.DeptID, "SLA test department"
 	const n = 12
 	ids := make([]int64, n)
 	for i := range ids {

@@ -556,13 +556,14 @@ func (s *Store) listTickets(ctx context.Context, q listQuery) ([]Ticket, error) 
 // ======================= canned replies =======================
 
 const (
-	cannedSelect    = `SELECT id, title, body, dept_id, created_by, created_at, updated_at FROM canned_replies`
+	cannedSelect    = `SELECT id, title, body, dept_id, created_by, created_at, updated_at, version FROM canned_replies`
 	sqlCannedByID   = cannedSelect + ` WHERE id = ?`
 	sqlCannedAll    = cannedSelect + ` ORDER BY title, id LIMIT 1000`
 	sqlCannedDept   = cannedSelect + ` WHERE dept_id IS NULL OR dept_id = ? ORDER BY title, id LIMIT 1000`
 	sqlCannedInsert = `INSERT INTO canned_replies (title, body, dept_id, created_by, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`
-	sqlCannedUpdate = `UPDATE canned_replies SET title = ?, body = ?, dept_id = ?, updated_at = ? WHERE id = ?`
+	sqlCannedUpdate = `UPDATE canned_replies SET title = ?, body = ?, dept_id = ?, updated_at = ?, version = version + 1
+		WHERE id = ? AND version = ?`
 	sqlCannedDelete = `DELETE FROM canned_replies WHERE id = ?`
 )
 
@@ -570,7 +571,7 @@ func scanCanned(sc Scanner) (CannedReply, error) {
 	var c CannedReply
 	var dept sql.NullInt64
 	var created, updated int64
-	err := sc.Scan(&c.ID, &c.Title, &c.Body, &dept, &c.CreatedBy, &created, &updated)
+	err := sc.Scan(&c.ID, &c.Title, &c.Body, &dept, &c.CreatedBy, &created, &updated, &c.Version)
 	c.DeptID, c.CreatedAt, c.UpdatedAt = dept.Int64, fromMS(created), fromMS(updated)
 	return c, err
 }
@@ -612,15 +613,25 @@ func (s *Store) InsertCanned(ctx context.Context, c *CannedReply) error {
 	if err != nil {
 		return fmt.Errorf("ticket: insert canned reply: %w", err)
 	}
+	c.Version = 1
 	return nil
 }
 
-// UpdateCanned writes c.
-func (s *Store) UpdateCanned(ctx context.Context, c *CannedReply) error {
-	if _, err := s.db.Exec(ctx, sqlCannedUpdate, c.Title, c.Body, nullID(c.DeptID), ms(c.UpdatedAt), c.ID); err != nil {
-		return fmt.Errorf("ticket: update canned reply: %w", err)
+// UpdateCanned writes c if its stored version is still c.Version; on success
+// c.Version is the new version, ok false when someone else changed it first.
+func (s *Store) UpdateCanned(ctx context.Context, c *CannedReply) (bool, error) {
+	res, err := s.db.Exec(ctx, sqlCannedUpdate, c.Title, c.Body, nullID(c.DeptID), ms(c.UpdatedAt), c.ID, c.Version)
+	if err != nil {
+		return false, fmt.Errorf("ticket: update canned reply: %w", err)
 	}
-	return nil
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("ticket: update canned reply: %w", err)
+	}
+	if n == 1 {
+		c.Version++
+	}
+	return n == 1, nil
 }
 
 // DeleteCanned removes canned reply id.

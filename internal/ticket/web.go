@@ -444,6 +444,9 @@ type NewTicketPage struct {
 	CQ          string // customer search
 	CanSearch   bool   // the actor may read customer files
 	Searched    bool
+	Phone       string // the caller's number looked up (customer.LookupCaller)
+	PhoneLooked bool   // a lookup was made: its matches are the customer choices
+	PhoneError  string
 	Customers   []CustomerChoice
 	MoreMatches bool
 	V           map[string]string
@@ -477,7 +480,7 @@ func (p workspace) newForm(w http.ResponseWriter, r *http.Request) {
 			v[k] = s
 		}
 	}
-	pg := NewTicketPage{CQ: strings.TrimSpace(r.URL.Query().Get("cq")), V: v}
+	pg := NewTicketPage{CQ: strings.TrimSpace(r.URL.Query().Get("cq")), Phone: strings.TrimSpace(r.URL.Query().Get("phone")), V: v}
 	status := http.StatusOK
 	if err := p.fillNewForm(r, &pg); err != nil {
 		if _, msg, ok := p.s.web.FieldErrors(r.Context(), err); ok {
@@ -495,7 +498,8 @@ func (p workspace) newForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // fillNewForm fills the selects and the customer choices (search by name, phone or
-// the last four digits, or the customer already chosen).
+// the last four digits within the actor's scope; a caller lookup by the whole number
+// across scopes, masked and audited; or the customer already chosen).
 func (p workspace) fillNewForm(r *http.Request, pg *NewTicketPage) error {
 	ctx := r.Context()
 	pg.Types = wsChoices(r, "ticket.type.", Types, pg.V["type"], "")
@@ -539,9 +543,30 @@ func (p workspace) fillNewForm(r *http.Request, pg *NewTicketPage) error {
 		}
 		pg.MoreMatches = list.NextCursor != ""
 	}
+	if pg.Phone != "" && pg.CanSearch && r.Method == http.MethodGet {
+		res, err := p.s.customers.LookupCaller(ctx, pg.Phone)
+		switch {
+		case err == nil:
+			pg.PhoneLooked = true
+			for _, m := range res.Items {
+				pg.Customers = append(pg.Customers, CustomerChoice{ID: m.CustomerID, Name: m.Name, Mobile: m.MaskedMobile,
+					Selected: m.CustomerID == chosen})
+			}
+		case apperr.KindOf(err) == apperr.Invalid || apperr.KindOf(err) == apperr.RateLimited:
+			fe, msg, _ := p.s.web.FieldErrors(ctx, err)
+			pg.PhoneError = msg
+			if fe["phone"] != "" {
+				pg.PhoneError = fe["phone"]
+			}
+		default:
+			return err
+		}
+	}
 	if chosen > 0 && !slices.ContainsFunc(pg.Customers, func(c CustomerChoice) bool { return c.ID == chosen }) {
-		if ref, err := p.s.customers.Ref(ctx, chosen); err == nil {
-			pg.Customers = append([]CustomerChoice{{ID: ref.ID, Name: ref.Name, Mobile: ref.MaskedMobile, Selected: true}}, pg.Customers...)
+		// Shown only when the actor may open a request for it (in scope, or found by
+		// a caller lookup); masked either way.
+		if ref, err := p.s.customers.RequestRef(ctx, chosen); err == nil {
+			pg.Customers = append([]CustomerChoice{{ID: ref.ID, Name: secure.MaskName(ref.Name), Mobile: ref.MaskedMobile, Selected: true}}, pg.Customers...)
 		}
 	}
 	return nil
@@ -568,7 +593,7 @@ func (p workspace) create(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	pg := NewTicketPage{CQ: strings.TrimSpace(f("cq")), V: map[string]string{}, Errors: fe, Message: msg}
+	pg := NewTicketPage{CQ: strings.TrimSpace(f("cq")), Phone: strings.TrimSpace(f("phone")), V: map[string]string{}, Errors: fe, Message: msg}
 	for _, k := range newTicketFields {
 		pg.V[k] = f(k)
 	}
@@ -1077,7 +1102,7 @@ func (p workspace) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(data) > MaxAttachmentSize {
-		p.fail(w, r, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).With("field", "file"))
+		p.fail(w, r, apperr.New(apperr.TooLarge, "error.too_large", "limit", MaxAttachmentSize).OnField("file"))
 		return
 	}
 	_, err = p.s.AddAttachment(r.Context(), id, AttachmentInput{Filename: hdr.Filename,
@@ -1131,10 +1156,11 @@ type CannedRow struct {
 
 // CannedForm is the create or edit form.
 type CannedForm struct {
-	ID     int64
-	Title  string
-	Body   string
-	DeptID int64
+	ID      int64
+	Title   string
+	Body    string
+	DeptID  int64
+	Version int64 // the version being edited (hidden field)
 }
 
 func (p workspace) cannedPage(r *http.Request, form CannedForm) (CannedPage, error) {
@@ -1193,7 +1219,7 @@ func (p workspace) cannedEdit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := items[i]
-	pg, err := p.cannedPage(r, CannedForm{ID: c.ID, Title: c.Title, Body: c.Body, DeptID: c.DeptID})
+	pg, err := p.cannedPage(r, CannedForm{ID: c.ID, Title: c.Title, Body: c.Body, DeptID: c.DeptID, Version: c.Version})
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -1203,7 +1229,17 @@ func (p workspace) cannedEdit(w http.ResponseWriter, r *http.Request) {
 
 func cannedFormFrom(r *http.Request) CannedForm {
 	return CannedForm{Title: strings.TrimSpace(r.PostFormValue("title")), Body: r.PostFormValue("body"),
-		DeptID: wsInt(r.PostFormValue("dept_id"))}
+		DeptID: wsInt(r.PostFormValue("dept_id")), Version: wsInt(r.PostFormValue("version"))}
+}
+
+// formVersion is the hidden version field of an edit form (nil when absent or empty:
+// the service then answers 428; a malformed one reads as -1, which is stale).
+func formVersion(r *http.Request) *int64 {
+	if strings.TrimSpace(r.PostFormValue("version")) == "" {
+		return nil
+	}
+	v := wsInt(r.PostFormValue("version"))
+	return &v
 }
 
 func (p workspace) cannedSave(w http.ResponseWriter, r *http.Request, id int64) {
@@ -1217,7 +1253,8 @@ func (p workspace) cannedSave(w http.ResponseWriter, r *http.Request, id int64) 
 	if id == 0 {
 		_, err = p.s.CreateCanned(r.Context(), CannedInput{Title: form.Title, Body: form.Body, DeptID: form.DeptID})
 	} else {
-		_, err = p.s.UpdateCanned(r.Context(), id, CannedPatch{Title: &form.Title, Body: &form.Body, DeptID: &form.DeptID})
+		_, err = p.s.UpdateCanned(r.Context(), id, CannedPatch{Title: &form.Title, Body: &form.Body, DeptID: &form.DeptID,
+			Version: formVersion(r)})
 	}
 	if !p.saved(w, r, err, "/canned-replies", "ticket_web.flash.canned_saved") {
 		return
@@ -1281,6 +1318,7 @@ type CategoryForm struct {
 	Skill     string
 	SortOrder string
 	Active    bool
+	Version   int64 // the version being edited (hidden field)
 }
 
 // categoryTree orders categories parent first, children after, by sort order then name.
@@ -1365,7 +1403,7 @@ func (p workspace) categoryEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	c := cats[i]
 	pg, err := p.categoryPage(r, CategoryForm{ID: c.ID, ParentID: c.ParentID, Name: c.Name, Skill: c.Skill,
-		SortOrder: strconv.Itoa(c.SortOrder), Active: c.Active})
+		SortOrder: strconv.Itoa(c.SortOrder), Active: c.Active, Version: c.Version})
 	if err != nil {
 		p.fail(w, r, err)
 		return
@@ -1380,7 +1418,7 @@ func (p workspace) categorySave(w http.ResponseWriter, r *http.Request, id int64
 	}
 	form := CategoryForm{ID: id, ParentID: wsInt(r.PostFormValue("parent_id")), Name: strings.TrimSpace(r.PostFormValue("name")),
 		Skill: strings.TrimSpace(r.PostFormValue("skill")), SortOrder: strings.TrimSpace(r.PostFormValue("sort_order")),
-		Active: r.PostFormValue("active") != ""}
+		Active: r.PostFormValue("active") != "", Version: wsInt(r.PostFormValue("version"))}
 	sort, active := int(wsInt(form.SortOrder)), form.Active
 	var err error
 	if id == 0 {
@@ -1388,7 +1426,7 @@ func (p workspace) categorySave(w http.ResponseWriter, r *http.Request, id int64
 			SortOrder: sort, Active: &active})
 	} else {
 		_, err = p.s.UpdateCategory(r.Context(), id, CategoryPatch{ParentID: &form.ParentID, Name: &form.Name,
-			Skill: &form.Skill, SortOrder: &sort, Active: &active})
+			Skill: &form.Skill, SortOrder: &sort, Active: &active, Version: formVersion(r)})
 	}
 	if !p.saved(w, r, err, "/ticket-categories", "ticket_web.flash.category_saved") {
 		return

@@ -158,8 +158,11 @@ func TestWorkspace(t *testing.T) {
 	filled := "张伟明您好，您的工单 " + number + " 已安排上门。"
 	pageHas(t, sup.Do(t, "GET", loc, nil), 200, []string{`id="canned-select"`, `data-body="` + filled + `"`}, nil)
 	pageHas(t, sup.Do(t, "GET", loc+"?canned="+string(cid[1]), nil), 200, []string{">" + filled + "</textarea>"}, nil)
-	pageHas(t, sup.Do(t, "GET", "/canned-replies/"+string(cid[1])+"/edit", nil), 200, []string{`value="上门确认"`}, nil)
-	redirected(t, sup.PostForm(t, "/canned-replies/"+string(cid[1]), url.Values{"title": {"上门确认（改）"}, "body": {"好的"}}), "/canned-replies")
+	pageHas(t, sup.Do(t, "GET", "/canned-replies/"+string(cid[1])+"/edit", nil), 200, []string{`value="上门确认"`, `name="version" value="1"`}, nil)
+	redirected(t, sup.PostForm(t, "/canned-replies/"+string(cid[1]), url.Values{"title": {"上门确认（改）"}, "body": {"好的"}, "version": {"1"}}), "/canned-replies")
+	// The same form again, read at version 1: refused, the page says why.
+	pageHas(t, sup.PostForm(t, "/canned-replies/"+string(cid[1]), url.Values{"title": {"上门确认"}, "body": {"好的"}, "version": {"1"}}),
+		http.StatusConflict, []string{`name="version" value="1"`}, nil)
 	pageHas(t, sup.Do(t, "GET", "/canned-replies", nil), 200, []string{"上门确认（改）"}, nil)
 	redirected(t, sup.PostForm(t, "/canned-replies/"+string(cid[1])+"/delete", url.Values{}), "/canned-replies")
 	pageHas(t, sup.Do(t, "GET", "/canned-replies", nil), 200, nil, []string{"上门确认"})
@@ -226,7 +229,12 @@ func TestWorkspace(t *testing.T) {
 	redirected(t, dir.PostForm(t, "/ticket-categories", url.Values{"name": {"洗衣机"}, "parent_id": {string(parent[1])},
 		"active": {"1"}, "skill": {"washer"}}), "/ticket-categories")
 	pageHas(t, dir.Do(t, "GET", "/ticket-categories", nil), 200, []string{"家电", "— 洗衣机", "washer"}, nil)
-	pageHas(t, dir.Do(t, "GET", "/ticket-categories/"+string(parent[1])+"/edit", nil), 200, []string{`value="家电"`}, nil)
+	pageHas(t, dir.Do(t, "GET", "/ticket-categories/"+string(parent[1])+"/edit", nil), 200, []string{`value="家电"`, `name="version" value="1"`}, nil)
+	edit := url.Values{"name": {"家用电器"}, "active": {"1"}, "version": {"1"}}
+	redirected(t, dir.PostForm(t, "/ticket-categories/"+string(parent[1]), edit), "/ticket-categories")
+	pageHas(t, dir.PostForm(t, "/ticket-categories/"+string(parent[1]), edit), http.StatusConflict, []string{`name="version" value="1"`}, nil)
+	delete(edit, "version")
+	pageHas(t, dir.PostForm(t, "/ticket-categories/"+string(parent[1]), edit), http.StatusPreconditionRequired, nil, nil)
 	pageHas(t, dir.Do(t, "GET", "/tickets/new", nil), 200, []string{"— 洗衣机"}, nil)
 	if r := sup.Do(t, "GET", "/ticket-categories", nil); r.Status != http.StatusForbidden {
 		t.Errorf("supervisor on categories: %d", r.Status)
