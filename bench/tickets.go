@@ -112,8 +112,15 @@ func setupTickets(ctx context.Context, s *server, o options, w io.Writer) (*benc
 	if b.cats, err = demo.SeedCategories(actx, s.app.Ticket); err != nil {
 		return nil, err
 	}
-	// Customers: the first customers of the database, created when there are fewer.
-	page, err := s.app.Customer.ListCustomers(actx, customer.Filter{}, customers, "")
+	// Customers: the first customers that agent 0 (who sends the creates) serves, created
+	// in its team when there are fewer; a request for a customer outside an agent's
+	// scope is refused as a missing customer.
+	a0, err := s.app.Org.LoadActor(sys, b.agents[0])
+	if err != nil {
+		return nil, fmt.Errorf("bench agent: %w", err)
+	}
+	a0ctx := authz.WithActor(ctx, a0)
+	page, err := s.app.Customer.ListCustomers(a0ctx, customer.Filter{}, customers, "")
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +131,9 @@ func setupTickets(ctx context.Context, s *server, o options, w io.Writer) (*benc
 		}
 		err = s.db.WithTx(actx, func(ctx context.Context) error {
 			for range missing {
-				if _, err := s.app.Customer.CreateCustomer(ctx, g.Next().Input); err != nil {
+				in := g.Next().Input
+				in.OwnerID = b.agents[0]
+				if _, err := s.app.Customer.CreateCustomer(ctx, in); err != nil {
 					return err
 				}
 			}
@@ -133,7 +142,7 @@ func setupTickets(ctx context.Context, s *server, o options, w io.Writer) (*benc
 		if err != nil {
 			return nil, fmt.Errorf("bench customers: %w", err)
 		}
-		if page, err = s.app.Customer.ListCustomers(actx, customer.Filter{}, customers, ""); err != nil {
+		if page, err = s.app.Customer.ListCustomers(a0ctx, customer.Filter{}, customers, ""); err != nil {
 			return nil, err
 		}
 	}

@@ -31,8 +31,8 @@ import (
 //	prospect       none                                                   general / potential
 //
 // Credit: about one customer in seven has a C fact (grade C); the others are A when the
-// relationship is at least one year old (cooperation and no bad debt are two A
-// conditions) and B when it is newer.
+// relationship is more than two years old (cooperation, and two years of it without bad
+// debt, are two A conditions) and B when it is under one year (no A condition yet).
 
 // customerData is data/customers.json.
 type customerData struct {
@@ -388,12 +388,12 @@ func (g *Generator) history(plan *CustomerPlan, in *customer.Input, isOrg bool) 
 		count, lastLo, lastHi, amount = g.between(2, 6), 400, 1000, span{500, 20000}
 	}
 	last := g.between(lastLo, lastHi)
-	// Relationship: long (>= 1 year: credit A without C facts) or new (< 1 year: B).
+	// Relationship: long (> 2 years: credit A without C facts) or new (< 1 year: B).
 	long := plan.Profile == profileChurned || plan.Profile != profileProspect && g.r.IntN(100) < 65
 	var since int // days ago
 	switch {
 	case long:
-		since = max(last+30, g.between(400, 6*365))
+		since = max(last+30, g.between(760, 6*365))
 	case plan.Profile == profileProspect:
 		since = g.between(0, 300)
 	default:
@@ -468,7 +468,7 @@ func (g *Generator) history(plan *CustomerPlan, in *customer.Input, isOrg bool) 
 	switch {
 	case hasC:
 		plan.WantGrade = customer.GradeC
-	case long || since >= 366:
+	case long || since >= 731:
 		plan.WantGrade = customer.GradeA
 	default:
 		plan.WantGrade = customer.GradeB

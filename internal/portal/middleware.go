@@ -45,7 +45,7 @@ func (s *Service) Middleware(next http.Handler) http.Handler {
 
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge, HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, Secure: httpx.IsHTTPS(r)})
 }
 
 func clearCookie(w http.ResponseWriter, r *http.Request, name string) {

@@ -162,6 +162,12 @@ func (p pages) t(r *http.Request, key string, args map[string]any) string {
 	return p.s.cat.T(i18n.Lang(r.Context()), key, args)
 }
 
+// PageError renders err as a portal error page: the router's renderer for the pages
+// under /portal/, unknown addresses included.
+func (s *Service) PageError(w http.ResponseWriter, r *http.Request, err error) {
+	pages{s: s}.fail(w, r, err)
+}
+
 // fail renders err as a portal page (sign-in for an expired session).
 func (p pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if apperr.KindOf(err) == apperr.Unauthenticated {
@@ -223,7 +229,13 @@ func (p pages) sendCode(w http.ResponseWriter, r *http.Request) {
 		web.Render(p.s.web, w, r, status, "portal/login", "portal.title.login", page)
 		return
 	}
-	setCookie(w, r, loginCookie, base64.RawURLEncoding.EncodeToString([]byte(id.Channel+":"+id.Value)), int(CodeTTL/time.Second)+300)
+	// The cookie carries the address sealed with the key ring, never in clear.
+	sealed, err := p.s.keys.Encrypt(id.Channel+":"+id.Value, loginCookieAAD)
+	if err != nil {
+		p.fail(w, r, err)
+		return
+	}
+	setCookie(w, r, loginCookie, base64.RawURLEncoding.EncodeToString([]byte(sealed)), int(CodeTTL/time.Second)+300)
 	to := "/portal/verify"
 	if next != cookiePath {
 		to += "?next=" + url.QueryEscape(next)
@@ -231,8 +243,11 @@ func (p pages) sendCode(w http.ResponseWriter, r *http.Request) {
 	web.Redirect(w, r, to, "portal.flash.code_sent")
 }
 
+// loginCookieAAD binds the sealed login cookie to its purpose.
+const loginCookieAAD = "portal.login_cookie"
+
 // pendingLogin reads the identifier the code was requested for.
-func pendingLogin(r *http.Request) (Identifier, bool) {
+func (p pages) pendingLogin(r *http.Request) (Identifier, bool) {
 	c, err := r.Cookie(loginCookie)
 	if err != nil {
 		return Identifier{}, false
@@ -241,7 +256,11 @@ func pendingLogin(r *http.Request) (Identifier, bool) {
 	if err != nil {
 		return Identifier{}, false
 	}
-	ch, v, ok := strings.Cut(string(raw), ":")
+	plain, err := p.s.keys.Decrypt(string(raw), loginCookieAAD)
+	if err != nil {
+		return Identifier{}, false
+	}
+	ch, v, ok := strings.Cut(plain, ":")
 	if !ok {
 		return Identifier{}, false
 	}
@@ -257,7 +276,7 @@ func (p pages) verifyForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/portal", http.StatusSeeOther)
 		return
 	}
-	id, ok := pendingLogin(r)
+	id, ok := p.pendingLogin(r)
 	if !ok {
 		http.Redirect(w, r, "/portal/login", http.StatusSeeOther)
 		return
@@ -268,7 +287,7 @@ func (p pages) verifyForm(w http.ResponseWriter, r *http.Request) {
 
 func (p pages) verify(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	id, ok := pendingLogin(r)
+	id, ok := p.pendingLogin(r)
 	if !ok {
 		web.Redirect(w, r, "/portal/login", "portal.flash.start_again")
 		return
