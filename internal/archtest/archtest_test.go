@@ -61,7 +61,7 @@ func classify(rel string) (layer, string) {
 		return layerConfig, ""
 	case rel == "internal/platform" || strings.HasPrefix(rel, "internal/platform/"):
 		return layerPlatform, ""
-	case rel == "internal/archtest" || rel == "internal/e2e":
+	case rel == "internal/archtest" || rel == "internal/e2e" || rel == "internal/faulttest":
 		// Whole-system tests: they may import anything.
 		return layerOther, ""
 	case strings.HasPrefix(rel, "internal/"):
