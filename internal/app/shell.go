@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kefu-cn/kefu/internal/app/openapi"
 	"github.com/kefu-cn/kefu/internal/customer"
 	"github.com/kefu-cn/kefu/internal/kb"
 	"github.com/kefu-cn/kefu/internal/org"
@@ -44,6 +45,7 @@ func pageTemplates() map[string]fs.FS {
 		"kb":       kb.Templates(),
 		"ticket":   ticket.Templates(),
 		"portal":   portal.Templates(),
+		"openapi":  openapi.Templates(),
 	}
 }
 
@@ -66,6 +68,7 @@ func navigation() []web.NavItem {
 		{Key: "nav.audit", Href: "/audit", Perm: "audit:read"},
 		{Key: "mail.nav.settings", Href: "/settings/mail", Perm: "settings:manage"},
 		{Key: "nav.calendars", Href: "/calendars", Perm: "calendar:manage"},
+		{Key: "nav.api_docs", Href: "/api-docs"},
 	}
 }
 
@@ -123,7 +126,7 @@ func (a *App) setLang(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.URL.Query().Get("next"))
 	if lang != "" {
 		http.SetCookie(w, &http.Cookie{Name: httpx.LangCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600,
-			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: httpx.IsHTTPS(r)})
 		if actor := authz.From(r.Context()); actor != nil && actor.Kind == authz.KindStaff {
 			if err := a.Org.SetLocale(r.Context(), actor.ID, lang); err != nil {
 				httpx.Logger(r.Context()).Warn("save language preference", "err", err)

@@ -129,13 +129,13 @@ func TestAPIList(t *testing.T) {
 			200, "2 1", false, ""},
 		{"combined filters", "reader", "?actor=10&action=customer.read", 200, "25 19 13 7 1", false, ""},
 		{"no match", "reader", "?action=nothing", 200, "", false, `"items":[]`},
-		{"bad cursor", "reader", "?cursor=%21%21", 400, "", false, `"field":"cursor"`},
-		{"cursor with bad seq", "reader", "?cursor=" + httpx.EncodeCursor(cursor{Seq: -3}), 400, "", false, `"field":"cursor"`},
+		{"bad cursor", "reader", "?cursor=%21%21", 400, "", false, `"fields":{"cursor":`},
+		{"cursor with bad seq", "reader", "?cursor=" + httpx.EncodeCursor(cursor{Seq: -3}), 400, "", false, `"fields":{"cursor":`},
 		{"bad from", "reader", "?from=yesterday", 400, "", false, `must be an RFC 3339 time`},
-		{"bad to", "reader", "?to=2026-13-01", 400, "", false, `"field":"to"`},
-		{"bad actor", "reader", "?actor=bob", 400, "", false, `"field":"actor"`},
-		{"limit too big", "reader", "?limit=501", 400, "", false, `"field":"limit"`},
-		{"limit zero", "reader", "?limit=0", 400, "", false, `"field":"limit"`},
+		{"bad to", "reader", "?to=2026-13-01", 400, "", false, `"fields":{"to":`},
+		{"bad actor", "reader", "?actor=bob", 400, "", false, `"fields":{"actor":`},
+		{"limit too big", "reader", "?limit=501", 400, "", false, `"fields":{"limit":`},
+		{"limit zero", "reader", "?limit=0", 400, "", false, `"fields":{"limit":`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

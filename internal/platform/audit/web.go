@@ -31,7 +31,7 @@ func decodeCursor(s string) (int64, error) {
 		return 0, err
 	}
 	if s != "" && c.Seq <= 0 {
-		return 0, apperr.New(apperr.Malformed, "error.malformed.cursor").With("field", "cursor")
+		return 0, apperr.New(apperr.Malformed, "error.malformed.cursor").OnField("cursor")
 	}
 	return c.Seq, nil
 }
@@ -55,7 +55,7 @@ func parseFilter(q url.Values, page bool) (Filter, error) {
 	if actor != "" {
 		n, err := strconv.ParseInt(actor, 10, 64)
 		if err != nil || n < 0 {
-			return f, apperr.New(apperr.Malformed, "audit.error.actor").With("field", "actor")
+			return f, apperr.New(apperr.Malformed, "audit.error.actor").OnField("actor")
 		}
 		f.ActorID = n
 	}
@@ -86,7 +86,7 @@ func parseTime(s, name string, page bool) (time.Time, error) {
 			}
 		}
 	}
-	return time.Time{}, apperr.New(apperr.Malformed, "audit.error.time", "param", name).With("field", name)
+	return time.Time{}, apperr.New(apperr.Malformed, "audit.error.time", "param", name).OnField(name)
 }
 
 // apiList serves GET /api/v1/audit.
