@@ -180,6 +180,8 @@ func TestUnknownAddresses(t *testing.T) {
 		{anon, "/no-such-page", `href="/"`},
 		{admin, "/customers/1/no-such-tab", `href="/"`},
 		{anon, "/portal/no-such-page", `href="/portal"`},
+		{anon, "/portal/static/no-such-file.css", `href="/portal"`},
+		{admin, "/static/no-such-file.css", `href="/"`},
 	}
 	for _, p := range pages {
 		r := p.client.DoWithHeaders(t, "GET", p.path, nil, en)

@@ -207,8 +207,9 @@ func TestDatabaseAway(t *testing.T) {
 	page := p.browser.Do(t, "GET", "/", nil)
 	want := cat.T("zh-CN", "error.unavailable", nil)
 	if page.Status != http.StatusServiceUnavailable || !strings.HasPrefix(page.Header.Get("Content-Type"), "text/html") ||
-		!strings.Contains(html.UnescapeString(string(page.Body)), want) {
-		t.Errorf("page while away: %d %s\n%.400s", page.Status, page.Header.Get("Content-Type"), page.Body)
+		page.Header.Get("Retry-After") == "" || !strings.Contains(html.UnescapeString(string(page.Body)), want) {
+		t.Errorf("page while away: %d %s Retry-After=%q\n%.400s", page.Status, page.Header.Get("Content-Type"),
+			page.Header.Get("Retry-After"), page.Body)
 	}
 	if r := p.api(t, "GET", "/readyz", ""); r.status != http.StatusServiceUnavailable {
 		t.Errorf("/readyz while away: %d %s", r.status, r.body)

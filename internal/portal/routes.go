@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"github.com/kefu-cn/kefu/internal/platform/apperr"
 	"io/fs"
 	"net/http"
 	"strings"
@@ -57,7 +58,7 @@ func (s *Service) Routes() []httpx.Route {
 	const get, post = "GET", "POST"
 	pub, cust := httpx.Public, httpx.Customer
 	return []httpx.Route{
-		{Method: get, Path: "/portal/static/{file}", Access: pub, Handler: serveCSS},
+		{Method: get, Path: "/portal/static/{file}", Access: pub, Handler: p.static},
 		// Sign-in: one-time code by e-mail (or SMS).
 		{Method: get, Path: "/portal/login", Access: pub, Page: true, Handler: p.login},
 		{Method: post, Path: "/portal/login", Access: pub, Page: true, Handler: p.sendCode},
@@ -79,9 +80,10 @@ func (s *Service) Routes() []httpx.Route {
 	}
 }
 
-func serveCSS(w http.ResponseWriter, r *http.Request) {
+// static serves the portal's stylesheet; any other file is the portal's 404 page.
+func (p pages) static(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != cssURL {
-		http.NotFound(w, r)
+		p.fail(w, r, apperr.NotFoundf("thing.resource"))
 		return
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")

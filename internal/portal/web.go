@@ -178,6 +178,7 @@ func (p pages) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		httpx.Logger(r.Context()).Error("portal: page failed", "err", err.Error())
 	}
+	httpx.RetryAfter(w, status)
 	web.Render(p.s.web, w, r, status, "portal/error", "portal.title.error",
 		ErrorPage{Shell: p.shell(r, ""), Status: status, Message: body.Error.Message})
 }

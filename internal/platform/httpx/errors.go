@@ -98,16 +98,25 @@ func Describe(ctx context.Context, err error) (int, ErrorBody) {
 // Error writes err as the SPEC JSON error body.
 func Error(w http.ResponseWriter, r *http.Request, err error) {
 	status, body := Describe(r.Context(), err)
-	if status == http.StatusTooManyRequests && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "60")
-	}
-	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "5")
-	}
+	RetryAfter(w, status)
 	if status == http.StatusServiceUnavailable && unavailablePage(w, r, err) {
 		return
 	}
 	JSON(w, status, errorJSON(body))
+}
+
+// RetryAfter tells the client when to try again after a 429 (60 s) or a 503 (5 s),
+// unless the handler set its own Retry-After; JSON errors and error pages both use it.
+func RetryAfter(w http.ResponseWriter, status int) {
+	if w.Header().Get("Retry-After") != "" {
+		return
+	}
+	switch status {
+	case http.StatusTooManyRequests:
+		w.Header().Set("Retry-After", "60")
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "5")
+	}
 }
 
 // errorJSON flattens Extra into the error object. The members of the contract (code,

@@ -331,6 +331,7 @@ func (e *Engine) PageError(w http.ResponseWriter, r *http.Request, err error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 		return
 	}
+	httpx.RetryAfter(w, status)
 	Render(e, w, r, status, "web/error", "page.error.title", ErrorPage{Status: status, Message: body.Error.Message})
 }
 
