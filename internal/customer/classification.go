@@ -693,18 +693,31 @@ func (a api) getRules(w http.ResponseWriter, r *http.Request) {
 	httpx.JSON(w, http.StatusOK, v)
 }
 
-// putRules replaces the rules: {"tier":{...},"value":{...},"credit":{...}}; members left
-// out take their default values.
+// putRules replaces the rules: {"tier":{...},"value":{...},"credit":{...},"version":N};
+// members left out take their default values. Like a PATCH it names the rules version
+// it replaces (the body's "version" or If-Match; 428 without, 409 when stale), so that
+// two editors cannot silently overwrite each other.
 func (a api) putRules(w http.ResponseWriter, r *http.Request) {
-	var raw json.RawMessage
-	if err := httpx.Decode(r, &raw); err != nil {
+	var body map[string]json.RawMessage
+	if err := httpx.Decode(r, &body); err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	version, err := rulesPatchVersion(r, body)
+	if err != nil {
+		httpx.Error(w, r, err)
+		return
+	}
+	raw, err := json.Marshal(body)
+	if err != nil {
 		httpx.Error(w, r, err)
 		return
 	}
 	next, err := classify.ParseRules(raw)
 	if err == nil {
 		var v RulesView
-		if v, err = a.s.SaveRules(r.Context(), next); err == nil {
+		if v, err = a.s.SaveRulesIfVersion(r.Context(), next, version); err == nil {
+			httpx.SetETag(w, v.Version)
 			httpx.JSON(w, http.StatusOK, v)
 			return
 		}

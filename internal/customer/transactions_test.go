@@ -32,7 +32,7 @@ func TestClassificationAPIScenarios(t *testing.T) {
 	tx := func(body map[string]any) map[string]any { return body }
 	day := daysAgo(s, 5)
 	var ruleBody = `{"tier":{"vip_yearly_fen":40000000,"person_vip_yearly_fen":5000000,"vip_if_core":true},` +
-		`"credit":{"c_conditions":["bad_debt_2y","weak_capital"],"a_conditions":["cooperation","no_bad_debt_2y","strong_capital"],"a_min_count":2,"cooperation_years":2}}`
+		`"credit":{"c_conditions":["bad_debt_2y","weak_capital"],"a_conditions":["cooperation","no_bad_debt_2y","strong_capital"],"a_min_count":2,"cooperation_years":2},"version":0}`
 	scenarios := []apptest.Scenario{
 		// Anonymous.
 		{Name: "anon list transactions", Method: "GET", Path: path(a, "transactions"), Status: 401},
@@ -92,11 +92,13 @@ func TestClassificationAPIScenarios(t *testing.T) {
 		{Name: "qa cannot patch", As: "qa", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`, Status: 403},
 		{Name: "sales cannot patch", As: "sales", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`, Status: 403},
 		{Name: "put invalid names the field", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Lang: "en",
-			Body: `{"value":{"recency_days":[30,20,180,365],"core_min_total":5,"important_min_total":9}}`, Status: 422,
+			Body: `{"value":{"recency_days":[30,20,180,365],"core_min_total":5,"important_min_total":9},"version":0}`, Status: 422,
 			Has: []string{`"validation_failed"`, `"value.recency_days"`, `"value.core_min_total"`}, NoAudit: true},
 		{Name: "put unknown condition", As: "director", Method: "PUT", Path: "/api/v1/customer-rules",
-			Body: `{"credit":{"c_conditions":["late_lunch"]}}`, Status: 422, Has: []string{`"credit.c_conditions"`, "late_lunch"}},
-		{Name: "put unknown member", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Body: `{"tier":{"gold":1}}`, Status: 400, NoAudit: true},
+			Body: `{"credit":{"c_conditions":["late_lunch"]},"version":0}`, Status: 422, Has: []string{`"credit.c_conditions"`, "late_lunch"}},
+		{Name: "put unknown member", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Body: `{"tier":{"gold":1},"version":0}`, Status: 400, NoAudit: true},
+		{Name: "put without version", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`,
+			Status: 428, Has: []string{`"code":"version_required"`}, NoAudit: true},
 		{Name: "patch unknown section", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"loyalty":{},"version":0}`, Status: 400},
 		{Name: "patch wrong type", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":"long"},"version":0}`, Status: 400},
 		{Name: "patch invalid", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"credit":{"a_min_count":9},"version":0}`, Status: 422,
@@ -106,6 +108,8 @@ func TestClassificationAPIScenarios(t *testing.T) {
 		{Name: "patch without version", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400}}`,
 			Status: 428, Has: []string{`"code":"version_required"`}, NoAudit: true},
 		{Name: "patch stale version", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400},"version":0}`,
+			Status: 409, Has: []string{`"code":"version_conflict"`, `"current_version":2`}, NoAudit: true},
+		{Name: "put stale version", As: "admin", Method: "PUT", Path: "/api/v1/customer-rules", Body: ruleBody,
 			Status: 409, Has: []string{`"code":"version_conflict"`, `"current_version":2`}, NoAudit: true},
 		{Name: "admin patches", As: "admin", Method: "PATCH", Path: "/api/v1/customer-rules", Body: `{"value":{"churn_days":400},"version":2}`, Status: 200,
 			Audit: "customer.rules.update", Has: []string{`"churn_days":400`, `"vip_yearly_fen":40000000`, `"version":3`}},

@@ -2,6 +2,7 @@ package openapi
 
 import (
 	"encoding/json"
+	"strings"
 
 	"github.com/kefu-cn/kefu/internal/customer"
 	"github.com/kefu-cn/kefu/internal/customer/classify"
@@ -215,7 +216,7 @@ func Operations() []Op {
 			Example: Example{Path: "/api/v1/customer-rules", Body: `{"tier": ` + string(tierJSON) + `, "version": "{customer_rules_version}"}`}},
 		{Method: "PUT", Path: "/api/v1/customer-rules", Tag: "customer settings", Summary: "Replace the classification rules.",
 			Body: classify.Rules{}, Resp: customer.RulesView{},
-			Example: Example{Path: "/api/v1/customer-rules", Body: string(rulesJSON)}},
+			Example: Example{Path: "/api/v1/customer-rules", Body: strings.TrimSuffix(string(rulesJSON), "}") + `, "version": "{customer_rules_version}"}`}},
 		{Method: "GET", Path: "/api/v1/customer-settings", Tag: "customer settings", Summary: "Read the customer settings (re-verification period).",
 			Resp: customer.CustomerSettings{}, Example: Example{Path: "/api/v1/customer-settings"}},
 		{Method: "PUT", Path: "/api/v1/customer-settings", Tag: "customer settings", Summary: "Change the customer settings.",
