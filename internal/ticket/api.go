@@ -2,6 +2,7 @@ package ticket
 
 import (
 	"context"
+	"github.com/kefu-cn/kefu/internal/customer"
 	"net/http"
 	"strconv"
 	"time"
@@ -164,6 +165,10 @@ func (s *Service) views(ctx context.Context, ts []Ticket) []View {
 	seen := map[int64]bool{}
 	for i := range ts {
 		out[i] = ts[i].View(ctx, now)
+		if ref := ts[i].customer; ref != nil && ref.ID == ts[i].CustomerID {
+			out[i].Customer = summary(*ref)
+			continue
+		}
 		if id := ts[i].CustomerID; id != 0 && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
@@ -178,12 +183,17 @@ func (s *Service) views(ctx context.Context, ts []Ticket) []View {
 		return out
 	}
 	for i := range ts {
-		if ref, ok := refs[ts[i].CustomerID]; ok {
-			out[i].Customer = &CustomerSummary{ID: ref.ID, Name: ref.Name, Mobile: ref.MaskedMobile, Tier: ref.Tier,
-				CreditGrade: ref.CreditGrade}
+		if ref, ok := refs[ts[i].CustomerID]; ok && out[i].Customer == nil {
+			out[i].Customer = summary(ref)
 		}
 	}
 	return out
+}
+
+// summary is the masked customer summary shown with a request.
+func summary(ref customer.Ref) *CustomerSummary {
+	return &CustomerSummary{ID: ref.ID, Name: ref.Name, Mobile: ref.MaskedMobile, Tier: ref.Tier,
+		CreditGrade: ref.CreditGrade}
 }
 
 func (s *Service) view(ctx context.Context, t Ticket) View { return s.views(ctx, []Ticket{t})[0] }

@@ -7,6 +7,7 @@
 package ticket
 
 import (
+	"github.com/kefu-cn/kefu/internal/customer"
 	"slices"
 	"time"
 
@@ -205,6 +206,10 @@ type Ticket struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 	LastActivityAt time.Time
+
+	// customer is the customer's summary when the service already read it (creation),
+	// so that the response does not read it again.
+	customer *customer.Ref
 }
 
 // Record is the scope-check view: department, team and assignee.

@@ -545,6 +545,9 @@ func (s *Service) CreateTicket(ctx context.Context, in Input) (Ticket, error) {
 			return err
 		}
 		t.Priority, t.PriorityReasons = ComputePriority(in.Severity, ref.Tier, ref.CreditGrade)
+		if ref.ID != 0 {
+			t.customer = &ref
+		}
 		if t.ContactName == "" {
 			t.ContactName = ref.Name
 		}
