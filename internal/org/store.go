@@ -155,20 +155,7 @@ func (s *Store) DeleteDepartment(ctx context.Context, id int64) error {
 
 // Ancestry returns id and the ids of all its ancestors.
 func (s *Store) Ancestry(ctx context.Context, id int64) ([]int64, error) {
-	rows, err := s.db.Query(ctx, sqlDeptAncestry, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return s.ids(ctx, sqlDeptAncestry, id)
 }
 
 // DepartmentUsage counts the children, teams and staff of department id.
@@ -366,20 +353,7 @@ func (s *Store) UpdateRole(ctx context.Context, r Role) (bool, error) {
 
 // RoleHolders lists the staff holding role id.
 func (s *Store) RoleHolders(ctx context.Context, id int64) ([]int64, error) {
-	rows, err := s.db.Query(ctx, sqlRoleHolders, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var v int64
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return s.ids(ctx, sqlRoleHolders, id)
 }
 
 // DeleteRole removes role id.
@@ -719,4 +693,22 @@ const sqlOtherActiveAdmins = `SELECT COUNT(*) FROM staff s
 func (s *Store) OtherActiveAdmins(ctx context.Context, id int64) (n int, err error) {
 	err = s.db.QueryRow(ctx, sqlOtherActiveAdmins, AdminRole, StatusActive, id).Scan(&n)
 	return
+}
+
+// ids runs a query of one int64 column and collects it.
+func (s *Store) ids(ctx context.Context, query string, args ...any) ([]int64, error) {
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

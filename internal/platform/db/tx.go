@@ -44,41 +44,7 @@ func (d *DB) WithTx(ctx context.Context, fn func(ctx context.Context) error) (er
 	if d.group != nil {
 		return d.group.submit(ctx, fn)
 	}
-	tx, err := d.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	t := &txState{db: d, tx: tx}
-	tctx := context.WithValue(ctx, txKey{}, t)
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tctx); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) {
-			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
-		}
-		return err
-	}
-	if err := runDeferred(tctx, t.deferred); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	for i := 0; i < len(t.beforeCommit); i++ { // hooks may add hooks
-		if err := t.beforeCommit[i](tctx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	for _, f := range t.afterCommit {
-		f()
-	}
-	return nil
+	return d.runTx(ctx, false, fn)
 }
 
 // BeforeCommit registers f to run inside ctx's transaction just before it commits.
@@ -148,41 +114,7 @@ func (d *DB) WithEnvelope(ctx context.Context, fn func(ctx context.Context) erro
 			return ctx.Err()
 		}
 	}
-	tx, err := d.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("db: begin: %w", err)
-	}
-	t := &txState{db: d, tx: tx, envelope: true}
-	tctx := context.WithValue(ctx, txKey{}, t)
-	defer func() {
-		if p := recover(); p != nil {
-			_ = tx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tctx); err != nil {
-		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && !IsUnavailable(rbErr) {
-			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
-		}
-		return err
-	}
-	if err := runDeferred(tctx, t.deferred); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	for i := 0; i < len(t.beforeCommit); i++ {
-		if err := t.beforeCommit[i](tctx); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("db: commit: %w", err)
-	}
-	for _, f := range t.afterCommit {
-		f()
-	}
-	return nil
+	return d.runTx(ctx, true, fn)
 }
 
 // inSavepoint runs fn inside env (an envelope) as its own unit: a savepoint, a
@@ -228,6 +160,47 @@ func (d *DB) inSavepoint(ctx context.Context, env *txState, fn func(ctx context.
 			env.deferred = append(env.deferred, into)
 		}
 		into.items = append(into.items, df.items...)
+	}
+	return nil
+}
+
+// runTx runs fn in a new write transaction (an envelope when envelope is set) and
+// commits it: deferred writes and BeforeCommit hooks first, AfterCommit hooks after a
+// successful COMMIT. An error or panic from fn rolls it back.
+func (d *DB) runTx(ctx context.Context, envelope bool, fn func(ctx context.Context) error) error {
+	tx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("db: begin: %w", err)
+	}
+	t := &txState{db: d, tx: tx, envelope: envelope}
+	tctx := context.WithValue(ctx, txKey{}, t)
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tctx); err != nil {
+		if rbErr := tx.Rollback(); rbErr != nil && !errors.Is(rbErr, sql.ErrTxDone) && !IsUnavailable(rbErr) {
+			return errors.Join(err, fmt.Errorf("db: rollback: %w", rbErr))
+		}
+		return err
+	}
+	if err := runDeferred(tctx, t.deferred); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	for i := 0; i < len(t.beforeCommit); i++ {
+		if err := t.beforeCommit[i](tctx); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("db: commit: %w", err)
+	}
+	for _, f := range t.afterCommit {
+		f()
 	}
 	return nil
 }
