@@ -217,11 +217,8 @@ func subjectOf(st Staff, roles []Role) *authz.Actor {
 // grantCheck names, on field, every permission of perms the actor does not hold at
 // scope: nobody hands out more than they hold.
 func grantCheck(f apperr.Fields, actor *authz.Actor, field string, perms []string, scope authz.Scope) {
-	for _, p := range perms {
-		if !actor.HoldsAt(p, scope) {
-			f.Add(field, "org.invalid.permission_not_held", "perm", p)
-			return
-		}
+	if p, ok := actor.FirstNotHeld(perms, scope); !ok {
+		f.Add(field, "org.invalid.permission_not_held", "perm", p)
 	}
 }
 
@@ -1094,12 +1091,8 @@ func grantable(a *authz.Actor, r Role) bool {
 	if !authz.ValidScope(scope) {
 		scope = authz.ScopeOwn
 	}
-	for _, p := range r.Permissions {
-		if !a.HoldsAt(p, scope) {
-			return false
-		}
-	}
-	return true
+	_, ok := a.FirstNotHeld(r.Permissions, scope)
+	return ok
 }
 
 // UpdateStaff changes a staff account. The actor must cover the staff member before
@@ -1366,14 +1359,14 @@ func (s *Service) coveredStaff(ctx context.Context, actor *authz.Actor, id int64
 		return Staff{}, nil, notFound(err, "thing.staff")
 	}
 	if !actor.Reaches(PermStaffWrite, st.record()) {
-		return Staff{}, nil, apperr.NotFoundf("thing.staff")
+		return Staff{}, nil, apperr.NotFoundf("thing.staff") // before loading the grants
 	}
 	target, err := s.LoadTarget(ctx, id)
 	if err != nil {
 		return Staff{}, nil, err
 	}
-	if !actor.Covers(PermStaffWrite, target) {
-		return Staff{}, nil, apperr.ForbiddenErr()
+	if err := actor.CheckCovers(PermStaffWrite, target, "thing.staff"); err != nil {
+		return Staff{}, nil, err
 	}
 	return st, target, nil
 }

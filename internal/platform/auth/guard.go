@@ -67,11 +67,14 @@ func (s *Service) guard(ctx context.Context, staffID int64, perm string, cover b
 	if err != nil {
 		return nil, err
 	}
-	if !a.Reaches(perm, t.Subject()) {
-		return nil, apperr.NotFoundf(thingStaff)
+	if !cover {
+		if !a.Reaches(perm, t.Subject()) {
+			return nil, apperr.NotFoundf(thingStaff)
+		}
+		return a, nil
 	}
-	if cover && !a.Outranks(t) {
-		return nil, apperr.ForbiddenErr()
+	if err := a.CheckCovers(perm, t, thingStaff); err != nil {
+		return nil, err
 	}
 	return a, nil
 }

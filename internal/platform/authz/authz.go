@@ -206,6 +206,34 @@ func (a *Actor) Covers(perm string, target *Actor) bool {
 	return a.Reaches(perm, target.Subject()) && a.Outranks(target)
 }
 
+// CheckCovers is Covers as the answer to give: NotFound (naming notFoundKey) when the
+// actor's scope for perm does not reach the target, exactly as for someone who does not
+// exist, so that ids cannot be probed; Forbidden, telling nothing more, when the target
+// is in reach but holds more than the actor.
+func (a *Actor) CheckCovers(perm string, target *Actor, notFoundKey string) error {
+	if a != nil && a.Kind == KindSystem {
+		return nil
+	}
+	if a == nil || target == nil || !a.Reaches(perm, target.Subject()) {
+		return apperr.NotFoundf(notFoundKey)
+	}
+	if !a.Outranks(target) {
+		return apperr.ForbiddenErr()
+	}
+	return nil
+}
+
+// FirstNotHeld returns the first of perms that the actor does not hold at scope or
+// wider; ok is false when there is one.
+func (a *Actor) FirstNotHeld(perms []string, scope Scope) (perm string, ok bool) {
+	for _, p := range perms {
+		if !a.HoldsAt(p, scope) {
+			return p, false
+		}
+	}
+	return "", true
+}
+
 // Outranks reports whether the actor holds every permission of target at a scope at
 // least as wide, and one that reaches the target's place: a department-scoped grant
 // covers a department- or team-scoped one only in the actor's own department, so that

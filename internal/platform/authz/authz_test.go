@@ -1,6 +1,10 @@
 package authz
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kefu-cn/kefu/internal/platform/apperr"
+)
 
 // actor builds a staff actor in dept/team holding perms at scope.
 func actor(id, dept, team int64, scope Scope, perms ...string) *Actor {
@@ -91,4 +95,47 @@ func TestHoldsAt(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestCheckCoversAnswers(t *testing.T) {
+	hr := actor(6, 10, 0, ScopeDept, "staff:manage", "staff:read", "customer:read")
+	agentSameDept := actor(4, 10, 100, ScopeTeam, "customer:read")
+	agentOtherDept := actor(5, 20, 200, ScopeTeam, "customer:read")
+	director := actor(2, 10, 0, ScopeAll, "staff:read", "customer:read", "ticket:read")
+	tests := []struct {
+		name   string
+		a, tgt *Actor
+		want   string // "" = allowed, else the error code
+	}{
+		{"in reach, holds less", hr, agentSameDept, ""},
+		{"out of reach reads as missing", hr, agentOtherDept, "not_found"},
+		{"in reach, holds more", hr, director, "forbidden"},
+		{"system covers everyone", System("cli"), director, ""},
+	}
+	for _, tt := range tests {
+		err := tt.a.CheckCovers("staff:manage", tt.tgt, "thing.staff")
+		got := ""
+		if err != nil {
+			got = codeOf(err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: got %q (%v), want %q", tt.name, got, err, tt.want)
+		}
+		if (tt.want == "") != tt.a.Covers("staff:manage", tt.tgt) {
+			t.Errorf("%s: CheckCovers and Covers disagree", tt.name)
+		}
+	}
+	if p, ok := hr.FirstNotHeld([]string{"staff:read", "ticket:read"}, ScopeDept); ok || p != "ticket:read" {
+		t.Errorf("FirstNotHeld = %q, %v; want ticket:read, false", p, ok)
+	}
+	if _, ok := hr.FirstNotHeld([]string{"staff:read"}, ScopeAll); ok {
+		t.Errorf("FirstNotHeld: dept scope counted as all")
+	}
+}
+
+func codeOf(err error) string {
+	if e, ok := apperr.As(err); ok {
+		return apperr.CodeOf(e)
+	}
+	return err.Error()
 }
