@@ -41,26 +41,11 @@ const (
 	sqlCategoryDetach   = `UPDATE kb_articles SET category_id = NULL WHERE category_id = ?`
 )
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullID(id int64) any { return db.NullID(id) }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return db.Millis(t) }
 
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v).UTC()
-}
+func fromMS(v int64) time.Time { return db.Time(v) }
 
 type scanner interface{ Scan(dst ...any) error }
 

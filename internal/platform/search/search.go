@@ -18,22 +18,25 @@ import (
 	"github.com/kefu-cn/kefu/internal/platform/db"
 )
 
-// The kinds of index. Each has its tables in the 00002_search migration; table names
+// The kinds of index. Each has its tables in a migration (00002_search unless said); table names
 // come only from this list, never from input.
 const (
 	KindCustomer = "customer"
 	KindTicket   = "ticket"
 	KindKB       = "kb"
+	// KindComplaintCase is the complaint case library (its table is in 00014_complaints).
+	KindComplaintCase = "complaint_case"
 )
 
 var kinds = map[string]string{
-	KindCustomer: "search_customer",
-	KindTicket:   "search_ticket",
-	KindKB:       "search_kb",
+	KindCustomer:      "search_customer",
+	KindTicket:        "search_ticket",
+	KindKB:            "search_kb",
+	KindComplaintCase: "search_complaint_case",
 }
 
 // Kinds returns the known index kinds.
-func Kinds() []string { return []string{KindCustomer, KindTicket, KindKB} }
+func Kinds() []string { return []string{KindCustomer, KindTicket, KindKB, KindComplaintCase} }
 
 // Errors of this package.
 var (
