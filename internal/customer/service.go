@@ -56,6 +56,8 @@ type Service struct {
 	terr   territoryCache // the territory matcher (territory.go)
 	links  []LinkedTable  // tables other capabilities registered for merges (merge.go)
 	cls    classState     // cached classification rules, job runner (classification.go)
+	// history lists the records capabilities above keep about a customer (history.go).
+	history []HistorySource
 	// lookups limits caller lookups per staff member (lookup.go).
 	lookups *httpx.Limiter
 }
@@ -161,19 +163,9 @@ func fromJSON[T any](s string, v *T) error {
 	return json.Unmarshal([]byte(s), v)
 }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return db.Millis(t) }
 
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
-}
+func fromMS(v int64) time.Time { return db.Time(v) }
 
 // toRow encrypts c into its stored form.
 func (s *Service) toRow(c *Customer) (custRow, error) {

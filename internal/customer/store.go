@@ -62,20 +62,9 @@ var (
 )
 
 // setList turns "a, b" into "a = ?, b = ?".
-func setList(cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, p := range parts {
-		parts[i] = strings.TrimSpace(p) + " = ?"
-	}
-	return strings.Join(parts, ", ")
-}
+func setList(cols string) string { return db.SetList(cols) }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullID(id int64) any { return db.NullID(id) }
 
 func (r *custRow) args() []any {
 	return []any{r.Kind, r.Status, r.Name, r.NameKey, r.MobileEnc, r.MobileBidx, r.MobileL4, r.PhoneEnc, r.PhoneBidx, r.PhoneL4,
@@ -391,12 +380,7 @@ var (
 	sqlContactUpdate = `UPDATE customer_contacts SET ` + setList(contactColumns) + `, version = version + 1 WHERE id = ? AND version = ?`
 )
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
+func boolInt(b bool) int { return db.Bool(b) }
 
 func (r *contactRow) args() []any {
 	return []any{r.CustomerID, r.Name, r.Title, boolInt(r.IsKeyPerson), r.MobileEnc, r.MobileBidx, r.MobileL4, r.PhoneEnc,

@@ -170,6 +170,10 @@ type DetailPage struct {
 	Contact      ContactInput
 	RevealReason string
 	Class        ClassPanel // classification and transactions (classification.go)
+	// History lists the customer's requests, complaints, ... newest first (history.go);
+	// HistoryFailed tells that a source could not be read.
+	History       []HistoryRow
+	HistoryFailed bool
 }
 
 var creditFactKeys = []string{"bad_debt_2y", "broken_promises", "debt_disputes", "weak_capital", "losses_or_decline",
@@ -199,6 +203,7 @@ func (p pages) detail(r *http.Request, c Customer, v View) DetailPage {
 		CanWrite: actor.Reaches(PermWrite, c.Record()), CanReveal: actor.Reaches(PermReveal, c.Record())}
 	pg.GradePolicy = policyText(r, c.CreditGrade)
 	pg.Class = p.classPanel(r, c)
+	pg.History, pg.HistoryFailed = p.historyRows(r, c)
 	for i, on := range factsList(c.CreditFacts) {
 		if on {
 			pg.CreditFacts = append(pg.CreditFacts, tr(r, "customer.fact."+creditFactKeys[i]))

@@ -160,6 +160,9 @@ const (
 	EventConfirm        EventKind = "confirm"        // the customer confirmed the resolution
 	EventKnowledgeLink  EventKind = "kb_link"        // data: {"article_id","title"}
 	EventCustomerLinked EventKind = "customer"       // customer changed
+	// EventComplaint is an entry of the complaint workflow kept above (internal/complaint,
+	// through AddEvent); data is free-form, e.g. {"from","to","reason"} of a stage change.
+	EventComplaint EventKind = "complaint"
 )
 
 // Ticket is one service request.

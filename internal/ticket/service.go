@@ -81,7 +81,8 @@ type Service struct {
 	index     *search.Index
 	articles  Articles
 	web       *web.Engine
-	sla       slaCache // cached SLA policies (sla.go)
+	sla       slaCache          // cached SLA policies (sla.go)
+	hooks     map[Type]TypeHook // capabilities above keeping a record beside a type (extension.go)
 }
 
 // New builds the service and registers its background jobs when Jobs is set.
@@ -175,6 +176,9 @@ type Input struct {
 	// request in another department or team than the creator's own, as a transfer
 	// needs one; it goes on the timeline.
 	Reason string `json:"reason"`
+	// Complaint holds the details for the workflow of the request's type, passed untouched
+	// to its TypeHook (extension.go), which decodes them; only a hooked type takes them.
+	Complaint json.RawMessage `json:"complaint,omitempty"`
 }
 
 // Patch changes a request; nil fields stay as they are. Version is required and must be
@@ -476,6 +480,10 @@ func (s *Service) CreateTicket(ctx context.Context, in Input) (Ticket, error) {
 	in.Title = textField(f, "title", in.Title, maxTitle, true)
 	in.Body = textField(f, "body", in.Body, maxBody, false)
 	in.ContactName = textField(f, "contact_name", in.ContactName, maxContact, false)
+	ext := extDetails(in.Complaint)
+	if ext != nil && (in.Type != TypeComplaint || s.hooks[in.Type] == nil) {
+		f.Add("complaint", "ticket.invalid.complaint_details")
+	}
 	if in.CategoryID < 0 {
 		f.Add("category_id", "ticket.invalid.category_unknown")
 	}
@@ -627,6 +635,11 @@ func (s *Service) CreateTicket(ctx context.Context, in Input) (Ticket, error) {
 		}
 		if err := s.notifyOnCreate(ctx, &t); err != nil {
 			return fmt.Errorf("ticket: notify: %w", err)
+		}
+		if h := s.hooks[t.Type]; h != nil {
+			if err := h.Created(ctx, &t, ext); err != nil {
+				return fmt.Errorf("ticket: %s: %w", t.Type, err)
+			}
 		}
 		s.publish(ctx, TopicCreated, &t, map[string]any{"number": t.Number, "priority": t.Priority})
 		if len(evs) > 1 {
@@ -915,38 +928,11 @@ func (s *Service) change(ctx context.Context, id int64, actor *authz.Actor, perm
 		if !ok {
 			return apperr.StaleVersion(0)
 		}
-		if a := authz.From(ctx); actor == nil && a != nil {
-			actor = a
+		texts, err := s.appendEvents(ctx, &t, actor, evs, now)
+		if err != nil {
+			return err
 		}
-		kind, aid, aname := actorFields(actor)
-		reindex := before.Title != t.Title || before.Body != t.Body
-		for i := range evs {
-			e := &evs[i]
-			e.TicketID = t.ID
-			if e.CreatedAt.IsZero() {
-				e.CreatedAt = now
-			}
-			if e.ActorKind == "" {
-				e.ActorKind, e.ActorID, e.ActorName = kind, aid, aname
-			}
-			if err := s.store.InsertEvent(ctx, e); err != nil {
-				return err
-			}
-			detail := map[string]any{"number": t.Number, "event_id": e.ID}
-			for k, v := range e.Data {
-				detail[k] = v
-			}
-			if e.Body != "" {
-				detail["chars"] = utf8.RuneCountInString(e.Body)
-			}
-			if err := s.record(ctx, "ticket."+string(e.Kind), t.ID, detail); err != nil {
-				return err
-			}
-			switch e.Kind {
-			case EventReply, EventCustomerReply, EventNote:
-				reindex = true
-			}
-		}
+		reindex := texts || before.Title != t.Title || before.Body != t.Body
 		if post != nil {
 			if err := post(ctx, &t, evs); err != nil {
 				return err
@@ -967,6 +953,45 @@ func (s *Service) change(ctx context.Context, id int64, actor *authz.Actor, perm
 		return Ticket{}, err
 	}
 	return out, nil
+}
+
+// appendEvents inserts evs on t's timeline inside ctx's transaction and audits each as
+// "ticket.<kind>": an event without an actor gets actor's (or, when actor is nil, the
+// one in ctx, else the system), one without a time gets now. texts reports whether an
+// event carries text of the search document (replies, notes).
+func (s *Service) appendEvents(ctx context.Context, t *Ticket, actor *authz.Actor, evs []Event, now time.Time) (texts bool, err error) {
+	if a := authz.From(ctx); actor == nil && a != nil {
+		actor = a
+	}
+	kind, aid, aname := actorFields(actor)
+	for i := range evs {
+		e := &evs[i]
+		e.TicketID = t.ID
+		if e.CreatedAt.IsZero() {
+			e.CreatedAt = now
+		}
+		if e.ActorKind == "" {
+			e.ActorKind, e.ActorID, e.ActorName = kind, aid, aname
+		}
+		if err := s.store.InsertEvent(ctx, e); err != nil {
+			return false, err
+		}
+		detail := map[string]any{"number": t.Number, "event_id": e.ID}
+		for k, v := range e.Data {
+			detail[k] = v
+		}
+		if e.Body != "" {
+			detail["chars"] = utf8.RuneCountInString(e.Body)
+		}
+		if err := s.record(ctx, "ticket."+string(e.Kind), t.ID, detail); err != nil {
+			return false, err
+		}
+		switch e.Kind {
+		case EventReply, EventCustomerReply, EventNote:
+			texts = true
+		}
+	}
+	return texts, nil
 }
 
 type topicData struct {
@@ -1042,6 +1067,7 @@ func (s *Service) PatchTicket(ctx context.Context, id int64, p Patch) (Ticket, e
 	if p.Version == nil {
 		return Ticket{}, apperr.VersionRequired()
 	}
+	var retypedFrom Type // the old type when the type changes
 	return s.change(ctx, id, actor, PermWrite, func(ctx context.Context, t *Ticket) ([]Event, error) {
 		if *p.Version != t.Version {
 			return nil, apperr.StaleVersion(t.Version)
@@ -1124,9 +1150,14 @@ func (s *Service) PatchTicket(ctx context.Context, id int64, p Patch) (Ticket, e
 		if c, ok := changes["body"].(map[string]any); ok { // the audit keeps no free text twice
 			changes["body"] = map[string]any{"chars": utf8.RuneCountInString(fmt.Sprint(c["to"]))}
 		}
+		if next.Type != t.Type {
+			retypedFrom = t.Type
+		}
 		*t = next
 		return []Event{{Kind: EventUpdate, Data: map[string]any{"fields": changes}}}, nil
-	}, nil)
+	}, func(ctx context.Context, t *Ticket, _ []Event) error {
+		return s.retyped(ctx, t, retypedFrom)
+	})
 }
 
 // applyTransition moves t to status to (409 illegal_transition when the state machine
@@ -1199,6 +1230,9 @@ func (s *Service) Transition(ctx context.Context, id int64, to Status, reason st
 		}
 	}
 	return s.change(ctx, id, actor, PermWrite, func(ctx context.Context, t *Ticket) ([]Event, error) {
+		if s.drivenStatus(t.Type) && kind != EventConfirm {
+			return nil, apperr.New(apperr.Conflict, "ticket.error.workflow_owned").WithCode("workflow_owned").OnField("status")
+		}
 		if isCustomer(actor) && to == StatusClosed && t.Status != StatusResolved {
 			return nil, apperr.New(apperr.Conflict, "ticket.error.illegal_transition", "from",
 				i18nStatus(t.Status), "to", i18nStatus(to)).WithCode("illegal_transition")

@@ -47,6 +47,7 @@ var (
 	sqlTicketInsert = `INSERT INTO tickets (` + ticketColumns + `) VALUES (?` + strings.Repeat(", ?", ticketColumnCount-1) +
 		`) RETURNING id`
 	sqlTicketUpdate    = `UPDATE tickets SET ` + setList(ticketColumns) + ` WHERE id = ? AND version = ?`
+	sqlTicketTouch     = `UPDATE tickets SET last_activity_at = ? WHERE id = ?`
 	sqlTicketByID      = TicketSelect + ` WHERE t.id = ?`
 	sqlTicketForUpdate = TicketSelect + ` WHERE t.id = ? FOR UPDATE`
 	sqlTicketByNumber  = TicketSelect + ` WHERE t.number = ?`
@@ -66,41 +67,15 @@ const (
 )
 
 // setList turns "a, b" into "a = ?, b = ?".
-func setList(cols string) string {
-	parts := strings.Split(cols, ",")
-	for i, p := range parts {
-		parts[i] = strings.TrimSpace(p) + " = ?"
-	}
-	return strings.Join(parts, ", ")
-}
+func setList(cols string) string { return db.SetList(cols) }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
+func nullID(id int64) any { return db.NullID(id) }
 
-func ms(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
+func ms(t time.Time) int64 { return db.Millis(t) }
 
-func fromMS(v int64) time.Time {
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(v)
-}
+func fromMS(v int64) time.Time { return db.Time(v) }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
+func boolInt(b bool) int { return db.Bool(b) }
 
 // storedMsg is the stored form of an i18n.Msg (priority reasons).
 type storedMsg struct {
@@ -208,6 +183,14 @@ func (s *Store) UpdateTicket(ctx context.Context, t *Ticket, oldVersion int64) (
 	}
 	n, err := res.RowsAffected()
 	return n == 1, err
+}
+
+// TouchTicket stamps last_activity_at of ticket id and nothing else (no new version).
+func (s *Store) TouchTicket(ctx context.Context, id int64, at time.Time) error {
+	if _, err := s.db.Exec(ctx, sqlTicketTouch, ms(at), id); err != nil {
+		return fmt.Errorf("ticket: touch %d: %w", id, err)
+	}
+	return nil
 }
 
 // GetTicket loads ticket id (sql.ErrNoRows when missing).

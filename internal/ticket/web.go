@@ -75,58 +75,26 @@ const maxTimeline = 5000
 type workspace struct{ s *Service }
 
 // choice is one entry of a select.
-type choice struct {
-	Value    string
-	Label    string
-	Selected bool
-}
+type choice = web.Choice
 
-func wsT(r *http.Request, key string, kv ...any) string {
-	return httpx.CatalogFrom(r.Context()).Msg(i18n.Lang(r.Context()), i18n.M(key, kv...))
-}
+func wsT(r *http.Request, key string, kv ...any) string { return web.T(r, key, kv...) }
 
 func wsMsg(r *http.Request, m i18n.Msg) string {
 	return httpx.CatalogFrom(r.Context()).Msg(i18n.Lang(r.Context()), m)
 }
 
 // wsLabel translates prefix+v, or gives v itself when the catalog has no such key.
-func wsLabel(r *http.Request, prefix, v string) string {
-	if v == "" {
-		return ""
-	}
-	cat := httpx.CatalogFrom(r.Context())
-	if !cat.Has(prefix + v) {
-		return v
-	}
-	return cat.T(i18n.Lang(r.Context()), prefix+v, nil)
-}
+func wsLabel(r *http.Request, prefix, v string) string { return web.Label(r, prefix, v) }
 
 func wsChoices[T ~string](r *http.Request, prefix string, values []T, selected, blankKey string) []choice {
-	var out []choice
-	if blankKey != "" {
-		out = append(out, choice{Value: "", Label: wsT(r, blankKey), Selected: selected == ""})
-	}
-	for _, v := range values {
-		out = append(out, choice{Value: string(v), Label: wsLabel(r, prefix, string(v)), Selected: string(v) == selected})
-	}
-	return out
+	return web.Choices(r, prefix, values, selected, blankKey)
 }
 
 func wsItoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // wsInt parses an optional whole number from a form; a bad one becomes -1 so the
 // service refuses it naming the field.
-func wsInt(s string) int64 {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return -1
-	}
-	return n
-}
+func wsInt(s string) int64 { return web.FormInt(s) }
 
 func (p workspace) fail(w http.ResponseWriter, r *http.Request, err error) {
 	p.s.web.PageError(w, r, err)
@@ -441,14 +409,7 @@ func eventVisible(actor *authz.Actor, ev events.Event) bool {
 
 // NewTicketPage is the model of /tickets/new (a request taken on the phone).
 type NewTicketPage struct {
-	CQ          string // customer search
-	CanSearch   bool   // the actor may read customer files
-	Searched    bool
-	Phone       string // the caller's number looked up (customer.LookupCaller)
-	PhoneLooked bool   // a lookup was made: its matches are the customer choices
-	PhoneError  string
-	Customers   []CustomerChoice
-	MoreMatches bool
+	CustomerPicker
 	V           map[string]string
 	Types       []choice
 	SubKinds    []choice
@@ -458,6 +419,20 @@ type NewTicketPage struct {
 	FaultLevels []choice
 	Errors      web.FormErrors
 	Message     string
+}
+
+// CustomerPicker is the customer choice of a form taken on the phone (a request, a
+// complaint): a search by name or number within the actor's scope, a caller lookup by
+// the whole number (masked and audited), and the customer already chosen.
+type CustomerPicker struct {
+	CQ          string // customer search
+	CanSearch   bool   // the actor may read customer files
+	Searched    bool
+	Phone       string // the caller's number looked up (customer.LookupCaller)
+	PhoneLooked bool   // a lookup was made: its matches are the customer choices
+	PhoneError  string
+	Customers   []CustomerChoice
+	MoreMatches bool
 }
 
 // CustomerChoice is a customer offered by the search on the create form (masked).
@@ -480,7 +455,7 @@ func (p workspace) newForm(w http.ResponseWriter, r *http.Request) {
 			v[k] = s
 		}
 	}
-	pg := NewTicketPage{CQ: strings.TrimSpace(r.URL.Query().Get("cq")), Phone: strings.TrimSpace(r.URL.Query().Get("phone")), V: v}
+	pg := NewTicketPage{CustomerPicker: CustomerPicker{CQ: strings.TrimSpace(r.URL.Query().Get("cq")), Phone: strings.TrimSpace(r.URL.Query().Get("phone"))}, V: v}
 	status := http.StatusOK
 	if err := p.fillNewForm(r, &pg); err != nil {
 		if _, msg, ok := p.s.web.FieldErrors(r.Context(), err); ok {
@@ -521,14 +496,20 @@ func (p workspace) fillNewForm(r *http.Request, pg *NewTicketPage) error {
 			pg.Categories = append(pg.Categories, choice{Value: id, Label: strings.Repeat("— ", c.Depth) + c.Name, Selected: pg.V["category_id"] == id})
 		}
 	}
-	if p.s.customers == nil {
+	return p.s.PickCustomers(ctx, &pg.CustomerPicker, wsInt(pg.V["customer_id"]), r.Method == http.MethodGet)
+}
+
+// PickCustomers fills pk for the actor in ctx: the matches of pk.CQ, the matches of a
+// caller lookup of pk.Phone when lookup is set (a form shown, not one posted back), and
+// the chosen customer (masked) when the actor may open a request for it.
+func (s *Service) PickCustomers(ctx context.Context, pk *CustomerPicker, chosen int64, lookup bool) error {
+	if s.customers == nil {
 		return nil
 	}
-	chosen := wsInt(pg.V["customer_id"])
-	pg.CanSearch = authz.From(ctx).Can(customer.PermRead)
-	if pg.CQ != "" && pg.CanSearch {
-		pg.Searched = true
-		list, err := p.s.customers.ListCustomers(ctx, customer.Filter{Q: pg.CQ}, 20, "")
+	pk.CanSearch = authz.From(ctx).Can(customer.PermRead)
+	if pk.CQ != "" && pk.CanSearch {
+		pk.Searched = true
+		list, err := s.customers.ListCustomers(ctx, customer.Filter{Q: pk.CQ}, 20, "")
 		if err != nil {
 			return err
 		}
@@ -538,35 +519,35 @@ func (p workspace) fillNewForm(r *http.Request, pg *NewTicketPage) error {
 			if mobile == "" {
 				mobile = cv.Phone
 			}
-			pg.Customers = append(pg.Customers, CustomerChoice{ID: c.ID, Name: c.Name, Mobile: mobile,
+			pk.Customers = append(pk.Customers, CustomerChoice{ID: c.ID, Name: c.Name, Mobile: mobile,
 				Place: cv.AddressDisplay, Selected: c.ID == chosen})
 		}
-		pg.MoreMatches = list.NextCursor != ""
+		pk.MoreMatches = list.NextCursor != ""
 	}
-	if pg.Phone != "" && pg.CanSearch && r.Method == http.MethodGet {
-		res, err := p.s.customers.LookupCaller(ctx, pg.Phone)
+	if pk.Phone != "" && pk.CanSearch && lookup {
+		res, err := s.customers.LookupCaller(ctx, pk.Phone)
 		switch {
 		case err == nil:
-			pg.PhoneLooked = true
+			pk.PhoneLooked = true
 			for _, m := range res.Items {
-				pg.Customers = append(pg.Customers, CustomerChoice{ID: m.CustomerID, Name: m.Name, Mobile: m.MaskedMobile,
+				pk.Customers = append(pk.Customers, CustomerChoice{ID: m.CustomerID, Name: m.Name, Mobile: m.MaskedMobile,
 					Selected: m.CustomerID == chosen})
 			}
 		case apperr.KindOf(err) == apperr.Invalid || apperr.KindOf(err) == apperr.RateLimited:
-			fe, msg, _ := p.s.web.FieldErrors(ctx, err)
-			pg.PhoneError = msg
+			fe, msg, _ := s.web.FieldErrors(ctx, err)
+			pk.PhoneError = msg
 			if fe["phone"] != "" {
-				pg.PhoneError = fe["phone"]
+				pk.PhoneError = fe["phone"]
 			}
 		default:
 			return err
 		}
 	}
-	if chosen > 0 && !slices.ContainsFunc(pg.Customers, func(c CustomerChoice) bool { return c.ID == chosen }) {
+	if chosen > 0 && !slices.ContainsFunc(pk.Customers, func(c CustomerChoice) bool { return c.ID == chosen }) {
 		// Shown only when the actor may open a request for it (in scope, or found by
 		// a caller lookup); masked either way.
-		if ref, err := p.s.customers.RequestRef(ctx, chosen); err == nil {
-			pg.Customers = append([]CustomerChoice{{ID: ref.ID, Name: secure.MaskName(ref.Name), Mobile: ref.MaskedMobile, Selected: true}}, pg.Customers...)
+		if ref, err := s.customers.RequestRef(ctx, chosen); err == nil {
+			pk.Customers = append([]CustomerChoice{{ID: ref.ID, Name: secure.MaskName(ref.Name), Mobile: ref.MaskedMobile, Selected: true}}, pk.Customers...)
 		}
 	}
 	return nil
@@ -593,7 +574,7 @@ func (p workspace) create(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, err)
 		return
 	}
-	pg := NewTicketPage{CQ: strings.TrimSpace(f("cq")), Phone: strings.TrimSpace(f("phone")), V: map[string]string{}, Errors: fe, Message: msg}
+	pg := NewTicketPage{CustomerPicker: CustomerPicker{CQ: strings.TrimSpace(f("cq")), Phone: strings.TrimSpace(f("phone"))}, V: map[string]string{}, Errors: fe, Message: msg}
 	for _, k := range newTicketFields {
 		pg.V[k] = f(k)
 	}
@@ -931,6 +912,28 @@ func (p workspace) timelineRow(r *http.Request, nm *names, e Event) TimelineRow 
 		row.Detail = str("filename")
 	case EventKnowledgeLink:
 		row.Detail = str("title")
+	case EventComplaint: // a stage of the complaint workflow (internal/complaint)
+		if dl := str("deadline"); dl != "" { // a deadline warning or escalation (complaint/jobs.go)
+			ns := []string{}
+			if names, ok := e.Data["names"].([]any); ok {
+				for _, n := range names {
+					ns = append(ns, fmt.Sprint(n))
+				}
+			}
+			row.Detail = wsT(r, "complaint.deadline."+str("kind"), "target",
+				wsLabel(r, "complaint.deadline.target.", dl), "to", strings.Join(ns, ", "))
+			break
+		}
+		switch from, to := str("from"), str("to"); {
+		case from != "" && to != "":
+			row.Detail = wsT(r, "ticket_web.detail.status", "from", wsLabel(r, "complaint.stage.", from),
+				"to", wsLabel(r, "complaint.stage.", to))
+		case to != "":
+			row.Detail = wsLabel(r, "complaint.stage.", to)
+		}
+		if row.Body == "" {
+			row.Body = str("reason")
+		}
 	}
 	return row
 }
