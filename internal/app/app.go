@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/complaint"
 	"log/slog"
 	"net"
 	"net/http"
@@ -63,6 +64,8 @@ type App struct {
 	KB *kb.Service
 	// Ticket is the service-request capability.
 	Ticket *ticket.Service
+	// Complaint is the complaint workflow beside complaint requests.
+	Complaint *complaint.Service
 	// Portal is the customer self-service portal.
 	Portal *portal.Service
 	// APIDocs serves the OpenAPI document of /api/v1 and the docs page.
@@ -180,6 +183,17 @@ func (a *App) wire(ctx context.Context) error {
 		Jobs: a.Jobs, Customers: a.Customer, Staff: a.Org, Calendars: a.Calendars, Mail: a.Mail, Articles: a.KB}); err != nil {
 		return fmt.Errorf("app: ticket: %w", err)
 	}
+	a.Customer.AddHistorySource(a.Ticket) // the customer page lists the customer's requests
+	if a.Complaint, err = complaint.New(complaint.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
+		Events: a.Events, Jobs: a.Jobs, Tickets: a.Ticket, Staff: a.Org, Customers: a.Customer,
+		Calendars: a.Calendars}); err != nil {
+		return fmt.Errorf("app: complaint: %w", err)
+	}
+	if err := a.Customer.LinkTable("complaints", "customer_id"); err != nil { // merges move complaints
+		return fmt.Errorf("app: complaint: %w", err)
+	}
+	// and the customer's complaints, with their stage
+	a.Customer.AddHistorySource(a.Complaint)
 	if err := a.Customer.LinkTable("tickets", "customer_id"); err != nil { // merges move requests
 		return fmt.Errorf("app: ticket: %w", err)
 	}
@@ -188,6 +202,8 @@ func (a *App) wire(ctx context.Context) error {
 		return fmt.Errorf("app: portal: %w", err)
 	}
 	a.Portal.RegisterJobs(a.Jobs)
+	a.Portal.SetComplaints(a.Complaint) // the portal request page shows a complaint's stage
+	a.Portal.SetLetters(a.Complaint)    // and the published public letters
 	eng, err := web.New(web.Options{
 		Catalog: a.Catalog,
 		Log:     a.Log,
@@ -206,6 +222,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Calendars.SetWeb(eng)
 	a.KB.SetWeb(eng)
 	a.Ticket.SetWeb(eng)
+	a.Complaint.SetWeb(eng)
 	a.Portal.SetWeb(eng)
 
 	a.Idem = idempotency.New(idempotency.Options{DB: a.DB, Clock: a.Clock, Log: a.Log,
@@ -222,6 +239,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Router.Mount(a.Calendars.Routes()...)
 	a.Router.Mount(a.KB.Routes()...)
 	a.Router.Mount(a.Ticket.Routes()...)
+	a.Router.Mount(a.Complaint.Routes()...)
 	a.Router.Mount(a.Portal.Routes()...)
 	// The API document last: it describes every route mounted above (and its own).
 	a.APIDocs = openapi.New(eng)

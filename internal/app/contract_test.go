@@ -57,6 +57,10 @@ var patchFixtures = []patchFixture{
 		route: "/api/v1/canned-replies/{id}", path: "/api/v1/canned-replies/{canned}", patch: map[string]any{"title": "Technician visit arranged"}},
 	{name: "sla_policy", create: &fixtureCall{"/api/v1/sla-policies", `{"name": "VIP complaints", "type": "complaint", "tier": "vip", "calendar_id": "default", "response_target": "2h", "response_mode": "business_hours", "resolve_target": "1d", "resolve_mode": "working_days", "confirm_target": "24h", "confirm_mode": "calendar", "warn_before": "20%"}`},
 		route: "/api/v1/sla-policies/{id}", path: "/api/v1/sla-policies/{sla_policy}", patch: map[string]any{"warn_before": "30m"}},
+	{name: "complaint_cause", create: &fixtureCall{"/api/v1/complaint-causes", `{"name": "Parking management", "sort_order": 60}`},
+		route: "/api/v1/complaint-causes/{id}", path: "/api/v1/complaint-causes/{complaint_cause}", patch: map[string]any{"name": "Parking and access"}},
+	{name: "complaint_letter", create: &fixtureCall{"/api/v1/complaint-letters", `{"title": "About the lift outage", "body": "Dear residents, the lift will be repaired by Friday."}`},
+		route: "/api/v1/complaint-letters/{id}", path: "/api/v1/complaint-letters/{complaint_letter}", patch: map[string]any{"title": "About the lift outage in building 3"}},
 }
 
 func fill(s string, ids map[string]string) string {

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"embed"
+	"github.com/kefu-cn/kefu/internal/complaint"
 	"io/fs"
 	"net/http"
 	"net/url"
@@ -35,17 +36,18 @@ func pageTemplates() map[string]fs.FS {
 		panic(err)
 	}
 	return map[string]fs.FS{
-		"app":      sub,
-		"auth":     auth.Templates(),
-		"org":      org.Templates(),
-		"audit":    audit.Templates(),
-		"customer": customer.Templates(),
-		"mail":     mail.Templates(),
-		"calendar": calendar.Templates(),
-		"kb":       kb.Templates(),
-		"ticket":   ticket.Templates(),
-		"portal":   portal.Templates(),
-		"openapi":  openapi.Templates(),
+		"app":       sub,
+		"auth":      auth.Templates(),
+		"org":       org.Templates(),
+		"audit":     audit.Templates(),
+		"customer":  customer.Templates(),
+		"mail":      mail.Templates(),
+		"calendar":  calendar.Templates(),
+		"kb":        kb.Templates(),
+		"ticket":    ticket.Templates(),
+		"complaint": complaint.Templates(),
+		"portal":    portal.Templates(),
+		"openapi":   openapi.Templates(),
 	}
 }
 
@@ -55,6 +57,9 @@ func navigation() []web.NavItem {
 		{Key: "nav.home", Href: "/"},
 		{Key: "ticket_web.nav.workspace", Href: "/tickets", Perm: "ticket:read"},
 		{Key: "ticket_web.nav.tickets", Href: "/tickets?queue=all", Perm: "ticket:read"},
+		{Key: "complaint_web.nav.complaints", Href: "/complaints", Perm: "complaint:read"},
+		{Key: "complaint.analysis.nav", Href: "/complaints/analysis", Perm: "complaint:analyze"},
+		{Key: "complaint.case.nav", Href: "/complaints/cases", Perm: "complaint:read"},
 		{Key: "nav.customers", Href: "/customers", Perm: "customer:read"},
 		{Key: "nav.reverify", Href: "/customers/reverify", Perm: "customer:write"},
 		{Key: "nav.territories", Href: "/territories", Perm: "territory:manage"},

@@ -49,7 +49,7 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	if withDemo {
 		logins, err := demo.Seed(ctx, demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock,
 			Tickets: &ticket.Deps{DB: a.DB, Audit: a.Audit, Log: a.Log, Customers: a.Customer, Staff: a.Org,
-				Calendars: a.Calendars}, KB: a.KB})
+				Calendars: a.Calendars}, KB: a.KB, Complaints: true})
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

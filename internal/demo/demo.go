@@ -2,8 +2,8 @@
 // --demo`): departments, teams and staff of every role. The dataset lives in data/*.json
 // (embedded): data/org.json for the organisation, data/customers.json for 500 customer
 // files (customers.go), data/tickets.json for 3,000 service requests over the last 90
-// days with canned replies and FAQ articles (tickets.go); later capabilities extend it
-// with visits.
+// days with canned replies and FAQ articles (tickets.go), data/complaints.json for 300
+// complaints over the last year (complaints.go); later capabilities extend it with visits.
 package demo
 
 import (
@@ -85,6 +85,10 @@ type Deps struct {
 	KB *kb.Service
 	// TicketCount overrides the number of demo requests (0 = data/tickets.json).
 	TicketCount int
+	// Complaints adds the demo complaints with the demo requests (complaints.go; they
+	// need Tickets); ComplaintCount overrides their number (0 = data/complaints.json).
+	Complaints     bool
+	ComplaintCount int
 }
 
 // Seed fills an empty database (no staff yet) in one transaction and returns the demo

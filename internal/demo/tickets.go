@@ -306,6 +306,8 @@ type ticketSeeder struct {
 	lead    *authz.Actor
 	custs   []customer.Customer
 	created int
+	// complaints replays the demo complaints between the requests (complaints.go); nil = none.
+	complaints *complaintSeeder
 }
 
 // Agents of the demo organisation (data/org.json) who work requests, and the lead
@@ -406,6 +408,11 @@ func seedTickets(ctx context.Context, d Deps) error {
 	if err := seedKB(sys, d.KB, data); err != nil {
 		return err
 	}
+	if d.Complaints {
+		if sd.complaints, err = newComplaintSeeder(sys, d, sd, d.ComplaintCount); err != nil {
+			return err
+		}
+	}
 	return sd.run(ctx, count)
 }
 
@@ -479,10 +486,18 @@ func (sd *ticketSeeder) run(ctx context.Context, count int) error {
 		}
 	}
 	sort.Slice(at, func(i, j int) bool { return at[i].Before(at[j]) })
+	if count > 0 {
+		if err := sd.complaints.until(ctx, at[0]); err != nil {
+			return err
+		}
+	}
 	for i := 0; i < count; i += ticketBatch {
 		batch := at[i:min(i+ticketBatch, count)]
 		err := sd.db.WithTx(ctx, func(ctx context.Context) error {
 			for _, t := range batch {
+				if err := sd.complaints.until(ctx, t); err != nil {
+					return err
+				}
 				if err := sd.one(ctx, t); err != nil {
 					return err
 				}
@@ -493,7 +508,7 @@ func (sd *ticketSeeder) run(ctx context.Context, count int) error {
 			return err
 		}
 	}
-	return nil
+	return sd.complaints.done(ctx)
 }
 
 // life is the path a demo request takes.
@@ -628,6 +643,9 @@ func as(ctx context.Context, a *authz.Actor) context.Context { return authz.With
 // one replays one request created at created.
 func (sd *ticketSeeder) one(ctx context.Context, created time.Time) error {
 	dr := sd.g.Next()
+	for sd.complaints != nil && dr.Input.Type == ticket.TypeComplaint {
+		dr = sd.g.Next() // the complaints come from complaints.go, with their record
+	}
 	sc := &sd.d.Scenarios[dr.scenario]
 	kase := &sc.Cases[dr.kase]
 	in := dr.Input

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,7 +33,7 @@ func TestTicketGenerator(t *testing.T) {
 	seen := map[string]int{}
 	for i := range 3000 {
 		d := g.Next()
-		if d2 := g2.Next(); d2.Input != d.Input {
+		if d2 := g2.Next(); !reflect.DeepEqual(d2.Input, d.Input) {
 			t.Fatalf("draft %d not deterministic", i)
 		}
 		in := d.Input

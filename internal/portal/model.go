@@ -131,6 +131,7 @@ var publicKinds = map[ticket.EventKind]bool{
 	ticket.EventCustomerReply: true,
 	ticket.EventStatus:        true,
 	ticket.EventConfirm:       true,
+	ticket.EventComplaint:     true, // complaint workflow entries the center made public
 }
 
 // PublicTimeline filters a request's timeline to what its customer may read.

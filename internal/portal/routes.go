@@ -77,6 +77,9 @@ func (s *Service) Routes() []httpx.Route {
 		// Published FAQ, open to anyone (signed in or not).
 		{Method: get, Path: "/portal/kb", Access: pub, Page: true, Handler: p.kbList},
 		{Method: get, Path: "/portal/kb/{id}", Access: pub, Page: true, Handler: p.kbArticle},
+		// Published public letters, open to anyone (letters.go).
+		{Method: get, Path: "/portal/letters", Access: pub, Page: true, Handler: p.lettersList},
+		{Method: get, Path: "/portal/letters/{id}", Access: pub, Page: true, Handler: p.letter},
 	}
 }
 

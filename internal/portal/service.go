@@ -72,9 +72,12 @@ type Service struct {
 	customers Customers
 	tickets   Tickets
 	kb        KnowledgeBase
+	letters   Letters // published public letters (letters.go); nil hides them
 	mail      mail.Sender
 	sms       SMS
 	web       *web.Engine
+	// complaints gives the stage of a complaint request (complaints.go); nil hides it.
+	complaints Complaints
 
 	// Throttles (per node, in memory): code requests per address and per client
 	// address, code checks per address and per client address.

@@ -23,6 +23,8 @@ type Shell struct {
 	Customer string // the signed-in customer's name ("" when signed out)
 	Section  string // active navigation entry: requests, new, kb
 	HasKB    bool
+	// HasLetters shows the public letters entry (letters.go).
+	HasLetters bool
 }
 
 // Option is an entry of a select box.
@@ -112,6 +114,8 @@ type DetailPage struct {
 	Reason     string
 	Errors     web.FormErrors
 	Message    string
+	// ComplaintStage is the stage of the complaint the request carries ("" = none).
+	ComplaintStage string
 }
 
 // ArticleRow is a FAQ entry in a list.
@@ -151,7 +155,7 @@ type pages struct{ s *Service }
 const codeMinutes = int(CodeTTL / time.Minute)
 
 func (p pages) shell(r *http.Request, section string) Shell {
-	sh := Shell{CSS: cssURL, Section: section, HasKB: p.s.kb != nil}
+	sh := Shell{CSS: cssURL, Section: section, HasKB: p.s.kb != nil, HasLetters: p.s.letters != nil}
 	if a := authz.From(r.Context()); a != nil && a.Kind == authz.KindCustomer {
 		sh.Customer = a.DisplayName
 	}
@@ -439,6 +443,14 @@ func (p pages) renderDetail(w http.ResponseWriter, r *http.Request, status int, 
 		CanConfirm: t.Status == ticket.StatusResolved,
 		CanReopen:  t.Status == ticket.StatusResolved,
 		Reply:      reply, Reason: reason, Errors: fe, Message: msg}
+	if t.Type == ticket.TypeComplaint && p.s.complaints != nil {
+		if st, ok, err := p.s.complaints.PortalStage(ctx, t.ID); err != nil {
+			p.fail(w, r, err)
+			return
+		} else if ok {
+			page.ComplaintStage = p.s.cat.Msg(i18n.Lang(ctx), st)
+		}
+	}
 	for _, e := range evs {
 		row := EventRow{Kind: string(e.Kind), Body: e.Body, At: e.CreatedAt,
 			Mine: e.ActorKind == authz.KindCustomer && e.ActorID == a.ID}
@@ -462,6 +474,11 @@ func (p pages) renderDetail(w http.ResponseWriter, r *http.Request, status int, 
 			}
 		case ticket.EventConfirm:
 			row.Text = p.t(r, "portal.timeline.confirmed", nil)
+		case ticket.EventComplaint:
+			row.Text = p.t(r, "portal.timeline.complaint", nil)
+			if to, _ := e.Data["to"].(string); to != "" && p.s.cat.Has("complaint.stage."+to) {
+				row.Text = p.t(r, "portal.timeline.complaint_stage", map[string]any{"stage": p.t(r, "complaint.stage."+to, nil)})
+			}
 		}
 		page.Events = append(page.Events, row)
 	}

@@ -271,6 +271,9 @@ func TestEveryOperationExample(t *testing.T) {
 			}
 		},
 	}
+	for k, fn := range complaintHooks(t, s, admin, f, create) { // complaint_contract_test.go
+		after[k] = fn
+	}
 
 	covered := 0
 	for _, d := range spec.Ops {

@@ -112,8 +112,11 @@ const (
 
 // Operations is the table of every documented operation, in the order the contract
 // test runs their examples: fixtures are created first (their answers fill the
-// placeholders), deletions come last.
-func Operations() []Op {
+// placeholders), deletions come last. The complaint operations (operations_complaint.go)
+// come after the service requests.
+func Operations() []Op { return withComplaints(baseOperations()) }
+
+func baseOperations() []Op {
 	rules := classify.DefaultRules()
 	rulesJSON, _ := json.Marshal(rules)
 	tierJSON, _ := json.Marshal(rules.Tier)
