@@ -161,3 +161,16 @@ func TestRequestPageLinksToComplaint(t *testing.T) {
 		t.Fatalf("out of reach: %d", r.Status)
 	}
 }
+
+// The board shows each issue once: a complaint merged into another is worked through its
+// master and leaves the board.
+func TestBoardShowsMastersOnly(t *testing.T) {
+	w := newWorld(t)
+	master, dup := w.create(t, "general", nil), w.create(t, "general", nil)
+	w.do(t, w.sup, "POST", path(id(dup), "/merge"), map[string]any{"into": id(master), "reason": "同一电梯故障"}, 200)
+	page := w.srv.Browser(t, w.sup.Staff.Username, apptest.Password).Do(t, "GET", "/complaints", nil)
+	if page.Status != 200 || !strings.Contains(string(page.Body), master["number"].(string)) ||
+		strings.Contains(string(page.Body), dup["number"].(string)) {
+		t.Fatalf("board %d: master %s shown, merged %s hidden?", page.Status, master["number"], dup["number"])
+	}
+}

@@ -333,7 +333,7 @@ type EndedCount struct {
 func (p desk) board(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := Filter{Level: Level(q.Get("level"))}
+	f := Filter{Level: Level(q.Get("level")), Masters: true} // a merged complaint is worked through its master
 	pg := BoardPage{Level: q.Get("level"), DeptID: q.Get("dept_id"), CanWrite: authz.From(ctx).Can(PermWrite)}
 	nm := p.names(ctx)
 	if pg.DeptID != "" {
