@@ -937,7 +937,9 @@ func (s *Service) FinishTask(ctx context.Context, id, tid int64, in TaskDoneInpu
 		return nil
 	})
 	if err == nil {
-		s.fillTaskNames(ctx, []Task{out})
+		ts := []Task{out}
+		s.fillTaskNames(ctx, ts)
+		out = ts[0]
 	}
 	return out, err
 }
@@ -1288,8 +1290,9 @@ func (a api) proposePenalty(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	a.s.fillPenaltyNames(r.Context(), []Penalty{p})
-	httpx.Created(w, resPath(id, "/penalties"), PenaltyViewOf(r.Context(), p))
+	ps := []Penalty{p}
+	a.s.fillPenaltyNames(r.Context(), ps)
+	httpx.Created(w, resPath(id, "/penalties"), PenaltyViewOf(r.Context(), ps[0]))
 }
 
 func (a api) decidePenalty(w http.ResponseWriter, r *http.Request) {

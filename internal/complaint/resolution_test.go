@@ -127,7 +127,8 @@ func TestApprovalNeedsRectificationReport(t *testing.T) {
 	if err != nil {
 		t.Fatalf("file the report: %v", err)
 	}
-	if done.Status != complaint.TaskDone || done.DoneAt.IsZero() || done.Version != task.Version+1 {
+	if done.Status != complaint.TaskDone || done.DoneAt.IsZero() || done.Version != task.Version+1 ||
+		done.OwnerName != e.engRep.Staff.DisplayName {
 		t.Fatalf("done: %+v", done)
 	}
 	_, err = e.svc.FinishTask(e.as(t, e.engRep), c.ID, task.ID, complaint.TaskDoneInput{Report: "again"})
@@ -417,7 +418,8 @@ func TestResolutionHTTP(t *testing.T) {
 	other := int64(r.JSON(t)["id"].(float64))
 	r = e.engRep.Do(t, "POST", base+"/penalties", map[string]any{"staff_id": e.engRep.Staff.ID, "role": "direct",
 		"kind": "fine", "fine_category": "B"})
-	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"amount":30000`) {
+	if r.Status != http.StatusCreated || !strings.Contains(string(r.Body), `"amount":30000`) ||
+		!strings.Contains(string(r.Body), `"staff_name":"`+e.engRep.Staff.DisplayName+`"`) {
 		t.Fatalf("propose penalty: %d %s", r.Status, r.Body)
 	}
 	pen := int64(r.JSON(t)["id"].(float64))
