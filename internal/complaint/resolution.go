@@ -814,11 +814,15 @@ func (s *Service) ListPenalties(ctx context.Context, f PenaltyFilter, limit int,
 	}
 	s.fillPenaltyNames(ctx, items)
 	p.Items = items
-	err = s.db.WithTx(ctx, func(ctx context.Context) error {
+	return p, s.auditPenaltyRead(ctx, f, len(items))
+}
+
+// auditPenaltyRead records a read of penalties (personnel data): "complaint.penalty.list".
+func (s *Service) auditPenaltyRead(ctx context.Context, f PenaltyFilter, count int) error {
+	return s.db.WithTx(ctx, func(ctx context.Context) error {
 		return s.record(ctx, "complaint.penalty.list", 0, map[string]any{"staff_id": f.StaffID, "dept_id": f.DeptID,
-			"status": f.Status, "from": optTime(f.From), "to": optTime(f.To), "count": len(items)})
+			"status": f.Status, "from": optTime(f.From), "to": optTime(f.To), "count": count})
 	})
-	return p, err
 }
 
 // PenaltiesOf lists the approved penalties of staff member staffID decided in [from, to)
@@ -838,14 +842,18 @@ func (s *Service) PenaltiesOf(ctx context.Context, staffID int64, from, to time.
 			return nil, apperr.NotFoundf("thing.staff")
 		}
 	}
-	if to.IsZero() {
-		to = time.UnixMilli(1<<62 - 1)
+	upTo := to
+	if upTo.IsZero() {
+		upTo = time.UnixMilli(1<<62 - 1)
 	}
-	ps, err := s.store.PenaltiesOfStaff(ctx, staffID, from, to)
+	ps, err := s.store.PenaltiesOfStaff(ctx, staffID, from, upTo)
 	if err != nil {
 		return nil, err
 	}
 	s.fillPenaltyNames(ctx, ps)
+	if err := s.auditPenaltyRead(ctx, PenaltyFilter{StaffID: staffID, Status: PenaltyApproved, From: from, To: to}, len(ps)); err != nil {
+		return nil, err
+	}
 	return ps, nil
 }
 

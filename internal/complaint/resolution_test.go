@@ -305,9 +305,14 @@ func TestPenalties(t *testing.T) {
 	e.move(t, e.engRep, c.ID, complaint.MoveInput{Stage: complaint.StageExecuting})
 
 	// The staff record: 4 approved fines for the agent (the overridden one was refused).
+	// Reading it is audited (personnel data).
+	seq := e.srv.AuditSeq(t)
 	got, err := e.svc.PenaltiesOf(apptest.SystemCtx(), rep, time.Time{}, time.Time{})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !e.srv.AuditSince(t, seq, "complaint.penalty.list") {
+		t.Error("reading the staff record wrote no audit entry")
 	}
 	var sum int64
 	for _, p := range got {
