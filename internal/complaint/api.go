@@ -105,6 +105,15 @@ func ViewOf(ctx context.Context, c *Complaint) View {
 		UpdatedAt: c.UpdatedAt.UTC()}
 }
 
+// viewing turns a use case answering a complaint into one answering its JSON view (for
+// httpx.UpdateByID: the POST actions on /api/v1/complaints/{id}/...).
+func viewing[In any](fn func(ctx context.Context, id int64, in In) (Complaint, error)) func(context.Context, int64, In) (View, error) {
+	return func(ctx context.Context, id int64, in In) (View, error) {
+		c, err := fn(ctx, id, in)
+		return ViewOf(ctx, &c), err
+	}
+}
+
 func views(ctx context.Context, cs []Complaint) []View {
 	out := make([]View, len(cs))
 	for i := range cs {
@@ -301,22 +310,7 @@ func (a api) stages(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a api) transition(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in MoveInput
-	if err := httpx.Decode(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.Transition(r.Context(), id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ViewOf(r.Context(), &c))
+	httpx.UpdateByID(viewing(a.s.Transition))(w, r)
 }
 
 // LevelInput changes a complaint's level.
@@ -327,22 +321,7 @@ type LevelInput struct {
 }
 
 func (a api) level(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in LevelInput
-	if err := httpx.Decode(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.ChangeLevel(r.Context(), id, in)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ViewOf(r.Context(), &c))
+	httpx.UpdateByID(viewing(a.s.ChangeLevel))(w, r)
 }
 
 // ReplyLetterInput attaches the written reply (fuhan), an attachment of the request.
@@ -351,20 +330,7 @@ type ReplyLetterInput struct {
 }
 
 func (a api) replyLetter(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	var in ReplyLetterInput
-	if err := httpx.Decode(r, &in); err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	c, err := a.s.AttachReplyLetter(r.Context(), id, in.AttachmentID)
-	if err != nil {
-		httpx.Error(w, r, err)
-		return
-	}
-	httpx.JSON(w, http.StatusOK, ViewOf(r.Context(), &c))
+	httpx.UpdateByID(viewing(func(ctx context.Context, id int64, in ReplyLetterInput) (Complaint, error) {
+		return a.s.AttachReplyLetter(ctx, id, in.AttachmentID)
+	}))(w, r)
 }

@@ -454,33 +454,11 @@ func (a mergeAPI) check(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a mergeAPI) merge(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err == nil {
-		var in MergeInput
-		if err = httpx.Decode(r, &in); err == nil {
-			var c Complaint
-			if c, err = a.s.Merge(r.Context(), id, in); err == nil {
-				httpx.JSON(w, http.StatusOK, ViewOf(r.Context(), &c))
-				return
-			}
-		}
-	}
-	httpx.Error(w, r, err)
+	httpx.UpdateByID(viewing(a.s.Merge))(w, r)
 }
 
 func (a mergeAPI) unmerge(w http.ResponseWriter, r *http.Request) {
-	id, err := httpx.PathID(r, "id")
-	if err == nil {
-		var in UnmergeInput
-		if err = httpx.Decode(r, &in); err == nil {
-			var c Complaint
-			if c, err = a.s.Unmerge(r.Context(), id, in); err == nil {
-				httpx.JSON(w, http.StatusOK, ViewOf(r.Context(), &c))
-				return
-			}
-		}
-	}
-	httpx.Error(w, r, err)
+	httpx.UpdateByID(viewing(a.s.Unmerge))(w, r)
 }
 
 func (a mergeAPI) linked(w http.ResponseWriter, r *http.Request) {
