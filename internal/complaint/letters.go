@@ -283,12 +283,8 @@ func (s *Service) PatchLetter(ctx context.Context, id int64, p LetterPatch) (Let
 			changed["body"], l.Body = true, *p.Body
 		}
 		if len(changed) > 0 {
-			prev := l.Version
-			l.Version, l.UpdatedAt = l.Version+1, s.now()
-			if ok, err := s.store.updateLetter(ctx, &l, prev); err != nil {
+			if err := s.saveLetter(ctx, &l, s.now()); err != nil {
 				return err
-			} else if !ok {
-				return apperr.StaleVersion(l.Version)
 			}
 			if err := s.recordLetter(ctx, "complaint.letter.update", l.ID, changed); err != nil {
 				return err
@@ -301,6 +297,19 @@ func (s *Service) PatchLetter(ctx context.Context, id int64, p LetterPatch) (Let
 		return Letter{}, err
 	}
 	return s.withLinksOne(ctx, actor, out)
+}
+
+// saveLetter writes l, changed in ctx's transaction, as its next version (409 when the
+// stored one moved on), as save does for a complaint.
+func (s *Service) saveLetter(ctx context.Context, l *Letter, now time.Time) error {
+	prev := l.Version
+	l.Version, l.UpdatedAt = l.Version+1, now
+	if ok, err := s.store.updateLetter(ctx, l, prev); err != nil {
+		return err
+	} else if !ok {
+		return apperr.StaleVersion(l.Version)
+	}
+	return nil
 }
 
 // ApproveLetter approves a draft (complaint:letter and complaint:approve, reaching every
@@ -330,12 +339,10 @@ func (s *Service) ApproveLetter(ctx context.Context, id int64) (Letter, error) {
 		if err != nil {
 			return err
 		}
-		prev, now := l.Version, s.now()
-		l.Status, l.ApprovedBy, l.ApprovedAt, l.Version, l.UpdatedAt = LetterApproved, aid, now, l.Version+1, now
-		if ok, err := s.store.updateLetter(ctx, &l, prev); err != nil {
+		now := s.now()
+		l.Status, l.ApprovedBy, l.ApprovedAt = LetterApproved, aid, now
+		if err := s.saveLetter(ctx, &l, now); err != nil {
 			return err
-		} else if !ok {
-			return apperr.StaleVersion(l.Version)
 		}
 		if err := s.recordLetter(ctx, "complaint.letter.approve", l.ID, map[string]any{"title": l.Title,
 			"complaint_ids": complaintIDs(cs)}); err != nil {
@@ -381,12 +388,10 @@ func (s *Service) PublishLetter(ctx context.Context, id int64) (Letter, error) {
 		if err != nil {
 			return err
 		}
-		prev, now := l.Version, s.now()
-		l.Status, l.PublishedBy, l.PublishedAt, l.Version, l.UpdatedAt = LetterPublished, aid, now, l.Version+1, now
-		if ok, err := s.store.updateLetter(ctx, &l, prev); err != nil {
+		now := s.now()
+		l.Status, l.PublishedBy, l.PublishedAt = LetterPublished, aid, now
+		if err := s.saveLetter(ctx, &l, now); err != nil {
 			return err
-		} else if !ok {
-			return apperr.StaleVersion(l.Version)
 		}
 		result := httpx.CatalogFrom(ctx).T(i18n.Lang(ctx), "complaint.letters.result", map[string]any{"title": l.Title})
 		var moved []int64
