@@ -33,6 +33,7 @@ const (
 	MaxAttachmentSize = 10 << 20                   // bytes of one file
 	MaxUploadBody     = MaxAttachmentSize + 64<<10 // the multipart request around it
 	maxFilename       = 200
+	maxExtension      = 16 // runes of an extension kept when a long name is cut
 	// MaxAttachmentBytes is MaxAttachmentSize (the name the workspace uses).
 	MaxAttachmentBytes = MaxAttachmentSize
 )
@@ -102,7 +103,12 @@ func cleanFilename(name string) string {
 		return ""
 	}
 	if rs := []rune(name); len(rs) > maxFilename {
+		// Keep a short extension (every allowed one is); a long "extension" is
+		// just part of the name and is cut with it.
 		ext := path.Ext(name)
+		if utf8.RuneCountInString(ext) > maxExtension {
+			ext = ""
+		}
 		name = string(rs[:maxFilename-utf8.RuneCountInString(ext)]) + ext
 	}
 	return name

@@ -84,6 +84,11 @@ func TestCleanFilenameAndDisposition(t *testing.T) {
 	if got := cleanFilename(long); len([]rune(got)) != maxFilename || !strings.HasSuffix(got, ".pdf") {
 		t.Errorf("long name: %d runes %q", len([]rune(got)), got[len(got)-8:])
 	}
+	// A name whose "extension" is longer than the limit is cut as a whole.
+	longExt := "a." + strings.Repeat("x", 1400)
+	if got := cleanFilename(longExt); len([]rune(got)) != maxFilename || !strings.HasPrefix(got, "a.x") {
+		t.Errorf("long extension: %d runes", len([]rune(got)))
+	}
 	cd := contentDisposition("报修 照片.png")
 	if !strings.HasPrefix(cd, `attachment; filename="`) || !strings.Contains(cd, "filename*=UTF-8''%E6%8A%A5%E4%BF%AE%20%E7%85%A7%E7%89%87.png") {
 		t.Errorf("Content-Disposition = %s", cd)
