@@ -7,7 +7,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/activity"
 	"github.com/kefu-cn/kefu/internal/complaint"
+	"github.com/kefu-cn/kefu/internal/fieldvisit"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +35,8 @@ import (
 	"github.com/kefu-cn/kefu/internal/platform/secure"
 	"github.com/kefu-cn/kefu/internal/platform/web"
 	"github.com/kefu-cn/kefu/internal/portal"
+	"github.com/kefu-cn/kefu/internal/revisit"
+	"github.com/kefu-cn/kefu/internal/survey"
 	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
@@ -66,6 +70,14 @@ type App struct {
 	Ticket *ticket.Service
 	// Complaint is the complaint workflow beside complaint requests.
 	Complaint *complaint.Service
+	// Activity keeps activities with customers (their end triggers return visits).
+	Activity *activity.Service
+	// Revisit is the return-visit rule engine and the visit work.
+	Revisit *revisit.Service
+	// FieldVisit keeps the salespeople's customer visits.
+	FieldVisit *fieldvisit.Service
+	// Survey is the satisfaction surveys.
+	Survey *survey.Service
 	// Portal is the customer self-service portal.
 	Portal *portal.Service
 	// APIDocs serves the OpenAPI document of /api/v1 and the docs page.
@@ -197,6 +209,24 @@ func (a *App) wire(ctx context.Context) error {
 	if err := a.Customer.LinkTable("tickets", "customer_id"); err != nil { // merges move requests
 		return fmt.Errorf("app: ticket: %w", err)
 	}
+	if a.Activity, err = activity.New(activity.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
+		Customers: a.Customer, Staff: a.Org}); err != nil {
+		return fmt.Errorf("app: activity: %w", err)
+	}
+	if a.Revisit, err = revisit.New(revisit.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
+		Events: a.Events, Jobs: a.Jobs, Tickets: a.Ticket, Complaints: a.Complaint, Customers: a.Customer,
+		Activities: a.Activity, Staff: a.Org, Calendars: a.Calendars, Mail: a.Mail}); err != nil {
+		return fmt.Errorf("app: revisit: %w", err)
+	}
+	if a.FieldVisit, err = fieldvisit.New(fieldvisit.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
+		Customers: a.Customer, Staff: a.Org, Revisits: a.Revisit}); err != nil {
+		return fmt.Errorf("app: fieldvisit: %w", err)
+	}
+	if a.Survey, err = survey.New(survey.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log, Jobs: a.Jobs,
+		Catalog: a.Catalog, Tickets: a.Ticket, Revisits: a.Revisit, Customers: a.Customer, Staff: a.Org,
+		Mail: a.Mail, BaseURL: a.Config.BaseURL}); err != nil {
+		return fmt.Errorf("app: survey: %w", err)
+	}
 	if a.Portal, err = portal.New(portal.Deps{DB: a.DB, Audit: a.Audit, Keys: a.Keys, Clock: a.Clock, Log: a.Log,
 		Catalog: a.Catalog, Customers: a.Customer, Tickets: portal.TicketService(a.Ticket), KB: a.KB, Mail: a.Mail}); err != nil {
 		return fmt.Errorf("app: portal: %w", err)
@@ -223,6 +253,10 @@ func (a *App) wire(ctx context.Context) error {
 	a.KB.SetWeb(eng)
 	a.Ticket.SetWeb(eng)
 	a.Complaint.SetWeb(eng)
+	a.Activity.SetWeb(eng)
+	a.Revisit.SetWeb(eng)
+	a.FieldVisit.SetWeb(eng)
+	a.Survey.SetWeb(eng)
 	a.Portal.SetWeb(eng)
 
 	a.Idem = idempotency.New(idempotency.Options{DB: a.DB, Clock: a.Clock, Log: a.Log,
@@ -240,6 +274,10 @@ func (a *App) wire(ctx context.Context) error {
 	a.Router.Mount(a.KB.Routes()...)
 	a.Router.Mount(a.Ticket.Routes()...)
 	a.Router.Mount(a.Complaint.Routes()...)
+	a.Router.Mount(a.Activity.Routes()...)
+	a.Router.Mount(a.Revisit.Routes()...)
+	a.Router.Mount(a.FieldVisit.Routes()...)
+	a.Router.Mount(a.Survey.Routes()...)
 	a.Router.Mount(a.Portal.Routes()...)
 	// The API document last: it describes every route mounted above (and its own).
 	a.APIDocs = openapi.New(eng)

@@ -3,15 +3,17 @@ package app
 import (
 	"context"
 	"embed"
-	"github.com/kefu-cn/kefu/internal/complaint"
 	"io/fs"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/kefu-cn/kefu/internal/activity"
 	"github.com/kefu-cn/kefu/internal/app/openapi"
+	"github.com/kefu-cn/kefu/internal/complaint"
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/fieldvisit"
 	"github.com/kefu-cn/kefu/internal/kb"
 	"github.com/kefu-cn/kefu/internal/org"
 	"github.com/kefu-cn/kefu/internal/platform/audit"
@@ -23,6 +25,8 @@ import (
 	"github.com/kefu-cn/kefu/internal/platform/mail"
 	"github.com/kefu-cn/kefu/internal/platform/web"
 	"github.com/kefu-cn/kefu/internal/portal"
+	"github.com/kefu-cn/kefu/internal/revisit"
+	"github.com/kefu-cn/kefu/internal/survey"
 	"github.com/kefu-cn/kefu/internal/ticket"
 )
 
@@ -36,18 +40,22 @@ func pageTemplates() map[string]fs.FS {
 		panic(err)
 	}
 	return map[string]fs.FS{
-		"app":       sub,
-		"auth":      auth.Templates(),
-		"org":       org.Templates(),
-		"audit":     audit.Templates(),
-		"customer":  customer.Templates(),
-		"mail":      mail.Templates(),
-		"calendar":  calendar.Templates(),
-		"kb":        kb.Templates(),
-		"ticket":    ticket.Templates(),
-		"complaint": complaint.Templates(),
-		"portal":    portal.Templates(),
-		"openapi":   openapi.Templates(),
+		"app":        sub,
+		"auth":       auth.Templates(),
+		"org":        org.Templates(),
+		"audit":      audit.Templates(),
+		"customer":   customer.Templates(),
+		"mail":       mail.Templates(),
+		"calendar":   calendar.Templates(),
+		"kb":         kb.Templates(),
+		"ticket":     ticket.Templates(),
+		"complaint":  complaint.Templates(),
+		"activity":   activity.Templates(),
+		"revisit":    revisit.Templates(),
+		"fieldvisit": fieldvisit.Templates(),
+		"survey":     survey.Templates(),
+		"portal":     portal.Templates(),
+		"openapi":    openapi.Templates(),
 	}
 }
 
@@ -60,6 +68,12 @@ func navigation() []web.NavItem {
 		{Key: "complaint_web.nav.complaints", Href: "/complaints", Perm: "complaint:read"},
 		{Key: "complaint.analysis.nav", Href: "/complaints/analysis", Perm: "complaint:analyze"},
 		{Key: "complaint.case.nav", Href: "/complaints/cases", Perm: "complaint:read"},
+		{Key: "revisit.nav.revisits", Href: "/revisits", Perm: "revisit:read"},
+		{Key: "revisit.nav.report", Href: "/revisits/report", Perm: "revisit:report"},
+		{Key: "revisit.nav.rules", Href: "/revisit-rules", Perm: "revisit:manage"},
+		{Key: "survey.nav.surveys", Href: "/surveys", Perm: "survey:read"},
+		{Key: "fieldvisit.nav.visits", Href: "/field-visits", Perm: "fieldvisit:read"},
+		{Key: "activity.nav.activities", Href: "/activities", Perm: "activity:read"},
 		{Key: "nav.customers", Href: "/customers", Perm: "customer:read"},
 		{Key: "nav.reverify", Href: "/customers/reverify", Perm: "customer:write"},
 		{Key: "nav.territories", Href: "/territories", Perm: "territory:manage"},

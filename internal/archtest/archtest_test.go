@@ -24,6 +24,7 @@ var capabilityOrder = []string{
 	"kb",         // knowledge base / FAQ
 	"ticket",     // service requests (uses customer, kb)
 	"complaint",  // complaint workflow on top of tickets
+	"activity",   // activities with customers (their end triggers return visits)
 	"revisit",    // return visits triggered by tickets and complaints
 	"survey",     // satisfaction surveys after tickets and visits
 	"fieldvisit", // sales field visits (triggers revisits)

@@ -69,6 +69,21 @@ type Service struct {
 	requests  *search.Index // the request text index (q= on lists)
 	cases     *search.Index // the case library's index
 	web       *web.Engine
+	// closeListeners run in the transaction that closes a complaint (OnClosed).
+	closeListeners []CloseListener
+}
+
+// CloseListener is called inside the transaction that closes a complaint, after the
+// complaint and its request hold their closed state; c is a copy. An error rolls the
+// close back, so a listener only records what it must (the return-visit engine keeps
+// an inbox row and does its work in its own job).
+type CloseListener func(ctx context.Context, c Complaint) error
+
+// OnClosed registers fn (call before serving; not safe concurrently with requests).
+func (s *Service) OnClosed(fn CloseListener) {
+	if fn != nil {
+		s.closeListeners = append(s.closeListeners, fn)
+	}
 }
 
 // New builds the service, registers itself as the hook of complaint requests (their
@@ -664,6 +679,13 @@ func (s *Service) applyMove(ctx context.Context, m *move) error {
 	}
 	if err := s.record(ctx, "complaint.transition", c.ID, audited); err != nil {
 		return err
+	}
+	if in.Stage == StageClosed {
+		for _, fn := range s.closeListeners {
+			if err := fn(ctx, *c); err != nil {
+				return fmt.Errorf("complaint: close listener: %w", err)
+			}
+		}
 	}
 	s.publish(ctx, TopicStageChanged, c, m.from)
 	if in.Stage == StageClosed {

@@ -58,6 +58,8 @@ type Service struct {
 	cls    classState     // cached classification rules, job runner (classification.go)
 	// history lists the records capabilities above keep about a customer (history.go).
 	history []HistorySource
+	// created are called in the transaction that creates a customer file (OnCreated).
+	created []CreateListener
 	// lookups limits caller lookups per staff member (lookup.go).
 	lookups *httpx.Limiter
 }
@@ -354,6 +356,18 @@ func (s *Service) reindex(ctx context.Context, c *Customer, contacts []Contact) 
 	return nil
 }
 
+// CreateListener is called inside the transaction that creates a customer file through
+// CreateCustomer (the API, the page, the CLI), after the file is stored; c is a copy
+// without its contacts. An error rolls the creation back.
+type CreateListener func(ctx context.Context, c Customer) error
+
+// OnCreated registers fn (call before serving; not safe concurrently with requests).
+func (s *Service) OnCreated(fn CreateListener) {
+	if fn != nil {
+		s.created = append(s.created, fn)
+	}
+}
+
 // CreateCustomer validates and stores a new customer file (with its contacts) in one
 // transaction: row, search index and audit entry. A mobile, phone, ID number or credit
 // code that an active customer has already gives a Conflict (code duplicate_customer,
@@ -447,8 +461,16 @@ func (s *Service) CreateCustomer(ctx context.Context, in Input) (Customer, error
 				return err
 			}
 		}
-		return s.record(ctx, "customer.create", c.ID, map[string]any{"kind": c.Kind, "owner_id": c.OwnerID,
-			"fields": filled, "contacts": len(contacts)})
+		if err := s.record(ctx, "customer.create", c.ID, map[string]any{"kind": c.Kind, "owner_id": c.OwnerID,
+			"fields": filled, "contacts": len(contacts)}); err != nil {
+			return err
+		}
+		for _, fn := range s.created {
+			if err := fn(ctx, c); err != nil {
+				return fmt.Errorf("customer: create listener: %w", err)
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return Customer{}, err

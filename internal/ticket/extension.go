@@ -52,6 +52,30 @@ func (s *Service) SetTypeHook(typ Type, h TypeHook) {
 	s.hooks[typ] = h
 }
 
+// StatusListener is called inside the transaction of every status change of a request
+// (Transition, Reply with a status, Follow, the portal's confirm and reopen), after the
+// request holds its new status and stamps; t is a copy. An error rolls the change back,
+// so a listener only records what it must (return visits and surveys keep an inbox row
+// and do their work in their own jobs).
+type StatusListener func(ctx context.Context, t Ticket, from, to Status) error
+
+// OnStatus registers fn (call before serving; not safe concurrently with requests).
+func (s *Service) OnStatus(fn StatusListener) {
+	if fn != nil {
+		s.statusListeners = append(s.statusListeners, fn)
+	}
+}
+
+// statusChanged runs the status listeners for t's move from -> to.
+func (s *Service) statusChanged(ctx context.Context, t *Ticket, from, to Status) error {
+	for _, fn := range s.statusListeners {
+		if err := fn(ctx, *t, from, to); err != nil {
+			return fmt.Errorf("ticket: status listener: %w", err)
+		}
+	}
+	return nil
+}
+
 // extDetails is the workflow details of an input: nil when absent or JSON null.
 func extDetails(raw json.RawMessage) json.RawMessage {
 	trimmed := bytes.TrimSpace(raw)

@@ -83,6 +83,8 @@ type Service struct {
 	web       *web.Engine
 	sla       slaCache          // cached SLA policies (sla.go)
 	hooks     map[Type]TypeHook // capabilities above keeping a record beside a type (extension.go)
+	// statusListeners are called in the transaction of every status change (extension.go).
+	statusListeners []StatusListener
 }
 
 // New builds the service and registers its background jobs when Jobs is set.
@@ -1188,6 +1190,9 @@ func (s *Service) applyTransition(ctx context.Context, t *Ticket, to Status, rea
 	}
 	if err := s.notifyOnStatus(ctx, t, from, to); err != nil {
 		return nil, fmt.Errorf("ticket: notify: %w", err)
+	}
+	if err := s.statusChanged(ctx, t, from, to); err != nil {
+		return nil, err
 	}
 	data := map[string]any{"from": string(from), "to": string(to)}
 	if reason != "" {

@@ -212,6 +212,10 @@ func (f fixture) request(t *testing.T, e openapi.Example) (body []byte, headers 
 	return body, headers
 }
 
+// hookSet returns a capability's after hooks of its examples, by "METHOD /path".
+type hookSet func(t *testing.T, s *apptest.Server, admin *apptest.Client, f fixture,
+	create func(path, body, name string)) map[string]func([]byte)
+
 // TestEveryOperationExample sends the documented example of every operation through
 // the real router as an administrator (who holds every permission), in the table's
 // order: the answers of the examples that create records fill the placeholders of the
@@ -271,8 +275,10 @@ func TestEveryOperationExample(t *testing.T) {
 			}
 		},
 	}
-	for k, fn := range complaintHooks(t, s, admin, f, create) { // complaint_contract_test.go
-		after[k] = fn
+	for _, hooks := range []hookSet{complaintHooks, activityHooks, fieldVisitHooks, revisitHooks, surveyHooks} {
+		for k, fn := range hooks(t, s, admin, f, create) { // <capability>_contract_test.go
+			after[k] = fn
+		}
 	}
 
 	covered := 0

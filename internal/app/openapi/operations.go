@@ -114,7 +114,11 @@ const (
 // test runs their examples: fixtures are created first (their answers fill the
 // placeholders), deletions come last. The complaint operations (operations_complaint.go)
 // come after the service requests.
-func Operations() []Op { return withComplaints(baseOperations()) }
+func Operations() []Op {
+	// Each capability's examples follow those they build on: complaints, then activities
+	// and cooperation records, field visits, return visits, surveys.
+	return withSurveys(withRevisits(withFieldVisits(withActivities(withComplaints(baseOperations())))))
+}
 
 func baseOperations() []Op {
 	rules := classify.DefaultRules()

@@ -1,0 +1,13 @@
+package openapi_test
+
+import (
+	"testing"
+
+	"github.com/kefu-cn/kefu/internal/app/apptest"
+)
+
+// revisitHooks are the after hooks of the revisit examples (none yet).
+func revisitHooks(t *testing.T, s *apptest.Server, admin *apptest.Client, f fixture,
+	create func(path, body, name string)) map[string]func([]byte) {
+	return nil
+}
