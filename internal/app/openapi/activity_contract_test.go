@@ -6,8 +6,10 @@ import (
 	"github.com/kefu-cn/kefu/internal/app/apptest"
 )
 
-// activityHooks are the after hooks of the activity examples (none yet).
+// activityHooks prepare the activity examples: the customer the participant spreadsheet
+// names by mobile ({activity_customer_id}, taken off the activity by the DELETE example).
 func activityHooks(t *testing.T, s *apptest.Server, admin *apptest.Client, f fixture,
 	create func(path, body, name string)) map[string]func([]byte) {
+	create("/api/v1/customers", `{"kind": "person", "name": "Participant Example", "mobile": "13500135000"}`, "activity_customer_id")
 	return nil
 }
