@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kefu-cn/kefu/internal/activity"
@@ -64,8 +65,16 @@ type Deps struct {
 
 // Service holds the return-visit use cases.
 type Service struct {
-	d   Deps
-	web *web.Engine
+	d     Deps
+	web   *web.Engine
+	store *Store
+	// cache holds the settings and the sampling secret (settings.go); rules the active
+	// rules (rules.go); coops the cooperation lookup of monthly plans (plans.go).
+	cache settingsCache
+	rules rulesCache
+	coops Cooperations
+	// engineMu keeps one engine pass at a time on this node (engine.go).
+	engineMu sync.Mutex
 	// done are called in the transaction that completes a visit task (OnDone).
 	done []DoneListener
 }
@@ -82,7 +91,12 @@ func New(d Deps) (*Service, error) {
 	if d.Log == nil {
 		d.Log = slog.Default()
 	}
-	s := &Service{d: d}
+	s := &Service{d: d, store: NewStore(d.DB)}
+	s.listen()
+	s.registerWork() // follow-up requests resolved -> next-round visits; result notices
+	if d.Jobs != nil {
+		s.registerJobs(d.Jobs)
+	}
 	return s, nil
 }
 
