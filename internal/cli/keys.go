@@ -25,7 +25,8 @@ type encTable struct {
 
 // encryptedTables lists every encrypted column of the schema. The additional data
 // must match the owning package: internal/customer/protect.go (aad* constants),
-// internal/platform/auth/totp.go (totpAAD) and internal/org/service.go (aadStaffMobile). keys_test.go checks that every value still
+// internal/platform/auth/totp.go (totpAAD) and internal/org/service.go (aadStaffMobile), internal/fieldvisit/service.go (aadPhone).
+// keys_test.go checks that every value still
 // opens through those packages after a rotation, and that no *_enc column of the
 // schema is missing here. Blind indexes (*_bidx, *_l4) are HMACs under the blind key,
 // which rotation does not change, so they stay valid.
@@ -37,6 +38,7 @@ var encryptedTables = []encTable{
 		{"mobile_enc", "customer_contact.mobile"}, {"phone_enc", "customer_contact.phone"}}},
 	{table: "credentials", key: "staff_id", cols: []encColumn{{"totp_secret", "credentials.totp_secret"}}},
 	{table: "staff", key: "id", cols: []encColumn{{"mobile_enc", "staff.mobile"}}},
+	{table: "field_visits", key: "id", cols: []encColumn{{"phone_enc", "field_visit.phone"}}},
 }
 
 // rekeyBatch is the default number of rows re-encrypted per transaction.
