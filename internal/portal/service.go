@@ -78,6 +78,8 @@ type Service struct {
 	web       *web.Engine
 	// complaints gives the stage of a complaint request (complaints.go); nil hides it.
 	complaints Complaints
+	// surveys lists the customer's open portal surveys (complaints.go); nil hides them.
+	surveys Surveys
 
 	// Throttles (per node, in memory): code requests per address and per client
 	// address, code checks per address and per client address.

@@ -71,6 +71,13 @@ type ListPage struct {
 	Shell
 	Items      []RequestRow
 	NextCursor string
+	Surveys    []SurveyLink // open satisfaction surveys (first page only)
+}
+
+// SurveyLink is an open survey offered to the customer.
+type SurveyLink struct {
+	Link    string
+	Created time.Time
 }
 
 // NewPage is the model of the submission form.
@@ -358,6 +365,18 @@ func (p pages) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	page := ListPage{Shell: p.shell(r, "requests"), NextCursor: next}
+	if cursor == "" && p.s.surveys != nil {
+		invs, err := p.s.surveys.PendingForCustomer(ctx, a.ID)
+		if err != nil {
+			p.fail(w, r, err)
+			return
+		}
+		for _, inv := range invs {
+			if inv.Link != "" {
+				page.Surveys = append(page.Surveys, SurveyLink{Link: inv.Link, Created: inv.CreatedAt})
+			}
+		}
+	}
 	for _, t := range items {
 		page.Items = append(page.Items, RequestRow{ID: t.ID, Number: t.Number, Title: t.Title, Type: p.labelType(r, t.Type),
 			Status: p.labelStatus(r, t.Status), StatusCode: string(t.Status), Created: t.CreatedAt, Updated: t.UpdatedAt})
