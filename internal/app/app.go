@@ -213,18 +213,28 @@ func (a *App) wire(ctx context.Context) error {
 		Customers: a.Customer, Staff: a.Org}); err != nil {
 		return fmt.Errorf("app: activity: %w", err)
 	}
+	for _, t := range []string{"activity_participants", "customer_cooperations"} { // merges move them
+		if err := a.Customer.LinkTable(t, "customer_id"); err != nil {
+			return fmt.Errorf("app: activity: %w", err)
+		}
+	}
+	a.Customer.AddHistorySource(a.Activity) // the customer page lists the activities the customer took part in
 	if a.Revisit, err = revisit.New(revisit.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
 		Events: a.Events, Jobs: a.Jobs, Tickets: a.Ticket, Complaints: a.Complaint, Customers: a.Customer,
 		Activities: a.Activity, Staff: a.Org, Calendars: a.Calendars, Mail: a.Mail}); err != nil {
 		return fmt.Errorf("app: revisit: %w", err)
 	}
+	a.Revisit.SetCooperations(a.Customer) // coop_monthly plans visit the customers in a cooperation
 	if a.FieldVisit, err = fieldvisit.New(fieldvisit.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log,
-		Customers: a.Customer, Staff: a.Org, Revisits: a.Revisit}); err != nil {
+		Keys: a.Keys, Customers: a.Customer, Staff: a.Org, Revisits: a.Revisit}); err != nil {
 		return fmt.Errorf("app: fieldvisit: %w", err)
 	}
 	if a.Survey, err = survey.New(survey.Deps{DB: a.DB, Audit: a.Audit, Clock: a.Clock, Log: a.Log, Jobs: a.Jobs,
 		Catalog: a.Catalog, Tickets: a.Ticket, Revisits: a.Revisit, Customers: a.Customer, Staff: a.Org,
 		Mail: a.Mail, BaseURL: a.Config.BaseURL}); err != nil {
+		return fmt.Errorf("app: survey: %w", err)
+	}
+	if err := a.Customer.LinkTable("survey_invites", "customer_id"); err != nil { // merges move surveys
 		return fmt.Errorf("app: survey: %w", err)
 	}
 	if a.Portal, err = portal.New(portal.Deps{DB: a.DB, Audit: a.Audit, Keys: a.Keys, Clock: a.Clock, Log: a.Log,
@@ -234,6 +244,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Portal.RegisterJobs(a.Jobs)
 	a.Portal.SetComplaints(a.Complaint) // the portal request page shows a complaint's stage
 	a.Portal.SetLetters(a.Complaint)    // and the published public letters
+	a.Portal.SetSurveys(a.Survey)       // the request list offers the customer's open surveys
 	eng, err := web.New(web.Options{
 		Catalog: a.Catalog,
 		Log:     a.Log,
@@ -274,6 +285,7 @@ func (a *App) wire(ctx context.Context) error {
 	a.Router.Mount(a.KB.Routes()...)
 	a.Router.Mount(a.Ticket.Routes()...)
 	a.Router.Mount(a.Complaint.Routes()...)
+	a.Router.Mount(a.Customer.CooperationRoutes()...)
 	a.Router.Mount(a.Activity.Routes()...)
 	a.Router.Mount(a.Revisit.Routes()...)
 	a.Router.Mount(a.FieldVisit.Routes()...)

@@ -61,6 +61,16 @@ var patchFixtures = []patchFixture{
 		route: "/api/v1/complaint-causes/{id}", path: "/api/v1/complaint-causes/{complaint_cause}", patch: map[string]any{"name": "Parking and access"}},
 	{name: "complaint_letter", create: &fixtureCall{"/api/v1/complaint-letters", `{"title": "About the lift outage", "body": "Dear residents, the lift will be repaired by Friday."}`},
 		route: "/api/v1/complaint-letters/{id}", path: "/api/v1/complaint-letters/{complaint_letter}", patch: map[string]any{"title": "About the lift outage in building 3"}},
+	{name: "activity", create: &fixtureCall{"/api/v1/activities", `{"title": "Autumn badminton", "type": "sports_culture", "start_on": "2026-10-17"}`},
+		route: "/api/v1/activities/{id}", path: "/api/v1/activities/{activity}", patch: map[string]any{"title": "Autumn badminton match"}},
+	{name: "cooperation", create: &fixtureCall{"/api/v1/customers/{customer}/cooperations", `{"title": "Service agreement", "number": "HT-2026-0001", "start_on": "2026-01-01"}`},
+		route: "/api/v1/customers/{id}/cooperations/{cid}", path: "/api/v1/customers/{customer}/cooperations/{cooperation}", patch: map[string]any{"note": "renewed"}},
+	{name: "revisit_sms_template", create: &fixtureCall{"/api/v1/revisit-sms-templates", `{"name": "Open day", "body": "\u5c0a\u656c\u7684\u8d35\u5bbe\uff0c\u672c\u5468\u516d\u6837\u677f\u623f\u5f00\u653e\u3002\u9884\u7ea6\u7535\u8bdd\uff1a400-800-1234 \u7f6e\u4e1a\u987e\u95ee\uff1a{consultant}"}`},
+		route: "/api/v1/revisit-sms-templates/{id}", path: "/api/v1/revisit-sms-templates/{revisit_sms_template}", patch: map[string]any{"active": false}},
+	{name: "revisit_rule", create: &fixtureCall{"/api/v1/revisit-rules", `{"code": "warranty_done", "name": "Warranty repair done", "triggers": ["ticket.resolved"], "filters": {"types": ["repair"]}, "window": {"start": "0h", "length": "2d", "mode": "working_days"}, "rate_pct": 20, "assignees": {"default": "source_agent"}, "methods": ["phone"], "script": [{"q": "Was the repair done well?"}], "active": true}`},
+		route: "/api/v1/revisit-rules/{id}", path: "/api/v1/revisit-rules/{revisit_rule}", patch: map[string]any{"rate_pct": 25}},
+	{name: "survey_template", create: &fixtureCall{"/api/v1/survey-templates", `{"name": "After visits", "questions": [{"key": "csat", "kind": "csat", "text": "How satisfied?", "required": true}]}`},
+		route: "/api/v1/survey-templates/{id}", path: "/api/v1/survey-templates/{survey_template}", patch: map[string]any{"name": "After return visits"}},
 }
 
 func fill(s string, ids map[string]string) string {

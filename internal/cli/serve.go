@@ -47,11 +47,16 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 	defer a.Close()
 
 	if withDemo {
-		logins, err := demo.Seed(ctx, demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock,
+		deps := demo.Deps{Org: a.Org, Auth: a.Auth, Customer: a.Customer, Clock: a.Clock,
 			Tickets: &ticket.Deps{DB: a.DB, Audit: a.Audit, Log: a.Log, Customers: a.Customer, Staff: a.Org,
-				Calendars: a.Calendars}, KB: a.KB, Complaints: true})
+				Calendars: a.Calendars}, KB: a.KB, Complaints: true}
+		logins, err := demo.Seed(ctx, deps)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
+		}
+		// Three months of return visits replayed through the rule engine and the visit work.
+		if _, err := demo.Revisits(ctx, deps, demo.RevisitOptions{Complaints: a.Complaint}); err != nil {
+			return fmt.Errorf("demo data: return visits: %w", err)
 		}
 		printLogins(env, logins)
 	}

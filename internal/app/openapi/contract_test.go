@@ -275,7 +275,7 @@ func TestEveryOperationExample(t *testing.T) {
 			}
 		},
 	}
-	for _, hooks := range []hookSet{complaintHooks, activityHooks, fieldVisitHooks, revisitHooks, surveyHooks} {
+	for _, hooks := range []hookSet{complaintHooks, activityHooks, fieldVisitHooks, revisitHooks, revisitWorkHooks, surveyHooks} {
 		for k, fn := range hooks(t, s, admin, f, create) { // <capability>_contract_test.go
 			after[k] = fn
 		}

@@ -116,8 +116,9 @@ const (
 // come after the service requests.
 func Operations() []Op {
 	// Each capability's examples follow those they build on: complaints, then activities
-	// and cooperation records, field visits, return visits, surveys.
-	return withSurveys(withRevisits(withFieldVisits(withActivities(withComplaints(baseOperations())))))
+	// and cooperation records, field visits, return-visit rules and tasks, the visit work,
+	// surveys.
+	return withSurveys(withRevisitReport(withRevisitWork(withRevisits(withFieldVisits(withActivities(withComplaints(baseOperations())))))))
 }
 
 func baseOperations() []Op {
