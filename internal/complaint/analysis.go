@@ -13,7 +13,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +24,6 @@ import (
 	"github.com/kefu-cn/kefu/internal/platform/tabular"
 	"github.com/kefu-cn/kefu/internal/platform/web"
 	"github.com/kefu-cn/kefu/internal/ticket"
-	"github.com/xuri/excelize/v2"
 )
 
 // The complaint analysis (SPEC §2.3, issue item 10): for the complaints received in a
@@ -996,97 +994,12 @@ func writeAnalysisXLSX(an Analysis, l anLabels) ([]byte, error) {
 	return writeWorkbook(analysisSheets(an, l))
 }
 
-// writeWorkbook writes sheets as one .xlsx workbook: a bold, frozen header row, numbers
-// as numbers, percentages with one decimal. platform/tabular writes one sheet per
-// file, so the workbook is assembled here with excelize; text cells that a spreadsheet
-// could take for a formula are prefixed with an apostrophe as tabular does.
+// writeWorkbook writes sheets as one .xlsx workbook (tabular.Workbook: a bold, frozen
+// header row, numbers as numbers, percentages with one decimal, formula-safe text).
 func writeWorkbook(sheets []analysisSheet) ([]byte, error) {
-	f := excelize.NewFile()
-	defer func() { _ = f.Close() }()
-	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true},
-		Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"F2F2F2"}}})
-	if err != nil {
-		return nil, err
-	}
-	pctFmt := "0.0"
-	pct, err := f.NewStyle(&excelize.Style{CustomNumFmt: &pctFmt})
-	if err != nil {
-		return nil, err
-	}
-	first := f.GetSheetName(0)
-	used := map[string]bool{}
+	out := make([]tabular.Sheet, len(sheets))
 	for i, sh := range sheets {
-		name := tabular.SheetName(sh.name)
-		for n := 2; used[name]; n++ {
-			name = tabular.SheetName(sh.name + " " + strconv.Itoa(n))
-		}
-		used[name] = true
-		if i == 0 {
-			if err := f.SetSheetName(first, name); err != nil {
-				return nil, err
-			}
-		} else if _, err := f.NewSheet(name); err != nil {
-			return nil, err
-		}
-		sw, err := f.NewStreamWriter(name)
-		if err != nil {
-			return nil, err
-		}
-		for c, hd := range sh.header {
-			if err := sw.SetColWidth(c+1, c+1, float64(max(12, min(40, 2*len([]rune(hd))+4)))); err != nil {
-				return nil, err
-			}
-		}
-		if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-			return nil, err
-		}
-		cells := make([]any, len(sh.header))
-		for c, hd := range sh.header {
-			cells[c] = excelize.Cell{StyleID: bold, Value: anNeutralize(hd)}
-		}
-		if err := sw.SetRow("A1", cells); err != nil {
-			return nil, err
-		}
-		for r, row := range sh.rows {
-			cells := make([]any, len(row))
-			for c, v := range row {
-				switch x := v.(type) {
-				case string:
-					cells[c] = anNeutralize(x)
-				case float64:
-					if slices.Contains(sh.percent, c) {
-						cells[c] = excelize.Cell{StyleID: pct, Value: x}
-					} else {
-						cells[c] = x
-					}
-				default:
-					cells[c] = x
-				}
-			}
-			ref, err := excelize.CoordinatesToCellName(1, r+2)
-			if err != nil {
-				return nil, err
-			}
-			if err := sw.SetRow(ref, cells); err != nil {
-				return nil, err
-			}
-		}
-		if err := sw.Flush(); err != nil {
-			return nil, err
-		}
+		out[i] = tabular.Sheet{Name: sh.name, Header: sh.header, Rows: sh.rows, Percent: sh.percent}
 	}
-	f.SetActiveSheet(0)
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// anNeutralize keeps a text cell from being read as a formula.
-func anNeutralize(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return tabular.Workbook(out)
 }
