@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 
-	"github.com/kefu-cn/kefu/internal/platform/apperr"
 	"github.com/kefu-cn/kefu/internal/platform/httpx"
 )
 
@@ -127,7 +126,7 @@ func (a api) savePlans(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	v, err := plansVersion(r, in.Version)
+	v, err := httpx.SettingsVersion(r, in.Version)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -140,26 +139,4 @@ func (a api) savePlans(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.SetETag(w, out.Version)
 	httpx.JSON(w, http.StatusOK, out)
-}
-
-// plansVersion is the version a PUT replaces: the body's (0 allowed: the defaults) or
-// If-Match; neither is 428, both disagreeing 400.
-func plansVersion(r *http.Request, body *int64) (int64, error) {
-	if body == nil {
-		return httpx.Version(r, nil)
-	}
-	if *body < 0 {
-		return 0, apperr.InvalidField("version", "field.invalid")
-	}
-	if r.Header.Get("If-Match") != "" {
-		h, err := httpx.Version(r, nil)
-		if err != nil {
-			return 0, err
-		}
-		if h != *body {
-			return 0, apperr.New(apperr.Malformed, "error.malformed.version_mismatch").WithCode("malformed_request").
-				WithField("version", "error.malformed.version_mismatch")
-		}
-	}
-	return *body, nil
 }

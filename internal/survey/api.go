@@ -151,7 +151,7 @@ func (a api) putSettings(w http.ResponseWriter, r *http.Request) {
 		httpx.Error(w, r, err)
 		return
 	}
-	v, err := settingsVersion(r, in.Version)
+	v, err := httpx.SettingsVersion(r, in.Version)
 	if err != nil {
 		httpx.Error(w, r, err)
 		return
@@ -164,28 +164,6 @@ func (a api) putSettings(w http.ResponseWriter, r *http.Request) {
 	}
 	httpx.SetETag(w, st.Version)
 	httpx.JSON(w, http.StatusOK, st)
-}
-
-// settingsVersion is the version a PUT replaces: the body's (0 before the first save)
-// or If-Match; neither is 428, both disagreeing 400.
-func settingsVersion(r *http.Request, body *int64) (int64, error) {
-	if body == nil {
-		return httpx.Version(r, nil)
-	}
-	if *body < 0 {
-		return 0, apperr.InvalidField("version", "field.invalid")
-	}
-	if r.Header.Get("If-Match") != "" {
-		h, err := httpx.Version(r, nil)
-		if err != nil {
-			return 0, err
-		}
-		if h != *body {
-			return 0, apperr.New(apperr.Malformed, "error.malformed.version_mismatch").WithCode("malformed_request").
-				WithField("version", "error.malformed.version_mismatch")
-		}
-	}
-	return *body, nil
 }
 
 // ---- invitations ----

@@ -33,6 +33,22 @@ func Version(r *http.Request, body *int64) (int64, error) {
 	return 0, apperr.VersionRequired()
 }
 
+// SettingsVersion is the version a PUT of a settings document replaces: like Version,
+// except that the body may name 0 (the defaults, never saved yet), which then cannot
+// go with an If-Match (a saved version is never 0).
+func SettingsVersion(r *http.Request, body *int64) (int64, error) {
+	if body == nil || *body != 0 {
+		return Version(r, body)
+	}
+	if _, hasHeader, err := ifMatchVersion(r); err != nil {
+		return 0, err
+	} else if hasHeader {
+		return 0, apperr.New(apperr.Malformed, "error.malformed.version_mismatch").WithCode("malformed_request").
+			WithField("version", "error.malformed.version_mismatch")
+	}
+	return 0, nil
+}
+
 // ifMatchVersion reads If-Match as a version number.
 func ifMatchVersion(r *http.Request) (int64, bool, error) {
 	raw := strings.TrimSpace(r.Header.Get("If-Match"))
