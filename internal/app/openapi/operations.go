@@ -116,9 +116,28 @@ const (
 // come after the service requests.
 func Operations() []Op {
 	// Each capability's examples follow those they build on: complaints, then activities
-	// and cooperation records, field visits, return-visit rules and tasks, the visit work,
-	// surveys.
-	return withSurveys(withRevisitReport(withRevisitWork(withRevisits(withFieldVisits(withActivities(withComplaints(baseOperations())))))))
+	// and cooperation records, field visits, return-visit rules and tasks, the visit work
+	// and its report, surveys; all before the operation that serves this document (and
+	// the deletions after it).
+	return insertBefore(baseOperations(), "GET /api/v1/openapi.json", complaintOperations(), activityOperations(),
+		fieldVisitOperations(), revisitOperations(), revisitWorkOperations(), revisitReportOperations(), surveyOperations())
+}
+
+// insertBefore returns ops with the groups inserted, in order, before the operation
+// whose key is key (at the end when there is none).
+func insertBefore(ops []Op, key string, groups ...[]Op) []Op {
+	at := len(ops)
+	for i, o := range ops {
+		if o.key() == key {
+			at = i
+			break
+		}
+	}
+	out := append([]Op{}, ops[:at]...)
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return append(out, ops[at:]...)
 }
 
 func baseOperations() []Op {

@@ -14,22 +14,6 @@ import (
 // agreement is recorded on the example customer, read and terminated. The contract
 // test's hook (activity_contract_test.go) creates the customer the spreadsheet names.
 
-// withActivities inserts the activity and cooperation operations before the operation
-// that serves this document.
-func withActivities(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+16)
-	out = append(out, ops[:at]...)
-	out = append(out, activityOperations()...)
-	return append(out, ops[at:]...)
-}
-
 // activityImportResult mirrors activity.ImportResponse (200: every row passed).
 type activityImportResult struct {
 	Rows       int             `json:"rows"`

@@ -20,23 +20,6 @@ import (
 // Chinese texts in the JSON bodies are written as JSON \u escapes (no Chinese characters
 // in Go source); the document and docs/complaints.md show them decoded.
 
-// withComplaints inserts the complaint operations into the table before the operation
-// that serves this document (after the service requests they build on, before the
-// deletions).
-func withComplaints(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+40)
-	out = append(out, ops[:at]...)
-	out = append(out, complaintOperations()...)
-	return append(out, ops[at:]...)
-}
-
 // complaintInput is the body of POST /api/v1/complaints: a request (its type is always
 // complaint) and, in "complaint", the complaint's own intake fields.
 type complaintInput struct {

@@ -14,22 +14,6 @@ import (
 // Chinese texts in the JSON bodies are written as JSON \u escapes (no Chinese characters
 // in Go source); the document and docs/field-visits.md show them decoded.
 
-// withFieldVisits inserts the field-visit operations before the operation that serves
-// this document.
-func withFieldVisits(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+8)
-	out = append(out, ops[:at]...)
-	out = append(out, fieldVisitOperations()...)
-	return append(out, ops[at:]...)
-}
-
 func fieldVisitOperations() []Op {
 	const tag, planTag = "field visits", "visit plans"
 	return []Op{

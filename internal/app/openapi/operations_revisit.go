@@ -14,22 +14,6 @@ import (
 // Chinese texts in the JSON bodies are written as JSON \u escapes (no Chinese characters
 // in Go source); the document and docs/revisits.md show them decoded.
 
-// withRevisits inserts the engine's operations before the operation that serves this
-// document.
-func withRevisits(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+16)
-	out = append(out, ops[:at]...)
-	out = append(out, revisitOperations()...)
-	return append(out, ops[at:]...)
-}
-
 // revisitTaskFilters are the filters of the task list.
 var revisitTaskFilters = []Param{
 	str("rule", "Rule code."), str("status", "open, done, unreached, cancelled or expired."),

@@ -6,22 +6,6 @@ import "github.com/kefu-cn/kefu/internal/revisit"
 // docs/revisit-report.md): the metrics and the summary report of a period as JSON and as
 // an .xlsx workbook. The examples need nothing set up: an empty period reports zeros.
 
-// withRevisitReport inserts the report operations before the operation that serves this
-// document.
-func withRevisitReport(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+2)
-	out = append(out, ops[:at]...)
-	out = append(out, revisitReportOperations()...)
-	return append(out, ops[at:]...)
-}
-
 // revisitReportPeriod are the query parameters of the report and its export.
 var revisitReportPeriod = []Param{
 	str("month", "A month, YYYY-MM (China time); instead of from and to."),

@@ -18,22 +18,6 @@ import (
 // Chinese texts in the JSON bodies are written as JSON \u escapes (no Chinese characters
 // in Go source); the document and docs/revisit-work.md show them decoded.
 
-// withRevisitWork inserts the visit-work operations before the operation that serves
-// this document.
-func withRevisitWork(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+16)
-	out = append(out, ops[:at]...)
-	out = append(out, revisitWorkOperations()...)
-	return append(out, ops[at:]...)
-}
-
 func revisitWorkOperations() []Op {
 	const tag, reviewTag, setTag = "return-visit work", "return-visit review", "return-visit settings"
 	return []Op{

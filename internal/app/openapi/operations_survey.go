@@ -14,22 +14,6 @@ import (
 // Chinese texts in the JSON bodies are written as JSON \u escapes (no Chinese
 // characters in Go source); the document and docs/surveys.md show them decoded.
 
-// withSurveys inserts the survey operations before the operation that serves this
-// document.
-func withSurveys(ops []Op) []Op {
-	at := len(ops)
-	for i, o := range ops {
-		if o.key() == "GET /api/v1/openapi.json" {
-			at = i
-			break
-		}
-	}
-	out := make([]Op, 0, len(ops)+12)
-	out = append(out, ops[:at]...)
-	out = append(out, surveyOperations()...)
-	return append(out, ops[at:]...)
-}
-
 // surveyFilters are the filters of the invitation list.
 var surveyFilters = []Param{
 	str("status", "pending, sent, answered, expired or unsendable."),
