@@ -174,6 +174,16 @@ type DetailPage struct {
 	// HistoryFailed tells that a source could not be read.
 	History       []HistoryRow
 	HistoryFailed bool
+	// Cooperations are the customer's cooperation agreements, always masked on the page
+	// (top secret: the clear text is for the audited API of cooperation:reveal holders);
+	// CoopShown tells the viewer may see them at all.
+	Cooperations []CoopRow
+	CoopShown    bool
+}
+
+// CoopRow is a cooperation agreement on the customer page.
+type CoopRow struct {
+	Title, Number, StartOn, EndOn, Status string
 }
 
 var creditFactKeys = []string{"bad_debt_2y", "broken_promises", "debt_disputes", "weak_capital", "losses_or_decline",
@@ -204,6 +214,15 @@ func (p pages) detail(r *http.Request, c Customer, v View) DetailPage {
 	pg.GradePolicy = policyText(r, c.CreditGrade)
 	pg.Class = p.classPanel(r, c)
 	pg.History, pg.HistoryFailed = p.historyRows(r, c)
+	if actor.Reaches(PermCoopRead, c.Record()) {
+		if cs, err := p.s.Cooperations(r.Context(), c.ID, true); err == nil {
+			pg.CoopShown = true
+			for _, co := range cs {
+				pg.Cooperations = append(pg.Cooperations, CoopRow{Title: co.Title, Number: co.Number, StartOn: co.StartOn,
+					EndOn: co.EndOn, Status: tr(r, "customer.coop.status."+string(co.Status))})
+			}
+		}
+	}
 	for i, on := range factsList(c.CreditFacts) {
 		if on {
 			pg.CreditFacts = append(pg.CreditFacts, tr(r, "customer.fact."+creditFactKeys[i]))
