@@ -58,6 +58,11 @@ func runServe(ctx context.Context, env *Env, args []string) error {
 		if _, err := demo.Revisits(ctx, deps, demo.RevisitOptions{Complaints: a.Complaint}); err != nil {
 			return fmt.Errorf("demo data: return visits: %w", err)
 		}
+		// Activities, cooperation records, field visits and surveys of the same three months.
+		if _, err := demo.Engagement(ctx, deps, demo.EngagementOptions{Activity: a.Activity, FieldVisit: a.FieldVisit,
+			Revisit: a.Revisit}); err != nil {
+			return fmt.Errorf("demo data: engagement: %w", err)
+		}
 		printLogins(env, logins)
 	}
 	if n, err := a.Org.CountStaff(ctx); err == nil && n == 0 {
