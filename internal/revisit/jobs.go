@@ -12,8 +12,10 @@ import (
 //   - revisit.engine: the inbox pass, kicked by each trigger (one job per two-second
 //     slot) and every minute for anything left behind;
 //   - revisit.plans: daily at 00:10 China time, runs the month's plans that have not run
-//     yet (coop_monthly on the 1st; a node down on the 1st catches up the next day);
-//   - revisit.expire: hourly, marks open tasks whose window has ended expired.
+//     yet (coop_monthly on the 1st; a node down on the 1st catches up the next day), and the
+//     care plans (plans_care.go: plan.half_month on the 1st and 16th, plan.birthday daily);
+//   - revisit.expire: hourly, marks open tasks whose window has ended expired;
+//   - revisit.repeat: hourly at :20, continues the series of repeating rules (repeat.go).
 func (s *Service) registerJobs(r *jobs.Runner) {
 	r.Register(JobEngine, func(ctx context.Context, _ jobs.Job) error {
 		_, err := s.RunEngine(ctx)
@@ -34,6 +36,11 @@ func (s *Service) registerJobs(r *jobs.Runner) {
 		return err
 	})
 	r.Every(JobExpire, jobs.Hourly(5))
+	r.Register(JobRepeat, func(ctx context.Context, _ jobs.Job) error {
+		_, err := s.RunRepeats(ctx)
+		return err
+	})
+	r.Every(JobRepeat, jobs.Hourly(20))
 }
 
 // ExpireTasks marks open tasks whose window ended (and with no retry pending) expired,

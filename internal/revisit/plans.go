@@ -213,7 +213,8 @@ func (s *Service) runPlan(ctx context.Context, rule *Rule, res *PlanResult, next
 
 // RunDuePlans runs, as the system, the plans of active rules that are due today (China
 // time) and have not run for their period: the month's monthly plans, and the holiday
-// plans whose window (the working days before the next holiday) has begun.
+// plans whose window (the working days before the next holiday) has begun, and the
+// care plans of plans_care.go (half month, birthdays).
 func (s *Service) RunDuePlans(ctx context.Context) (int, error) {
 	ctx = authz.WithActor(ctx, authz.System("job:"+JobPlans))
 	all, err := s.allRules(ctx)
@@ -253,6 +254,22 @@ func (s *Service) RunDuePlans(ctx context.Context) (int, error) {
 				continue
 			}
 		default:
+			// The care plans (plans_care.go) run themselves, without RunPlan's input.
+			cp, run, ok := s.careDue(r, cal, today)
+			if !ok {
+				continue
+			}
+			done, err := s.store.planRun(ctx, r.Code, cp)
+			if err != nil {
+				return ran, err
+			}
+			if done {
+				continue
+			}
+			if _, err := run(ctx); err != nil {
+				return ran, err
+			}
+			ran++
 			continue
 		}
 		done, err := s.store.planRun(ctx, r.Code, period)
