@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kefu-cn/kefu/internal/activity"
@@ -25,7 +26,8 @@ import (
 // transaction, keyed so that a listener running twice writes nothing new; the same
 // transaction enqueues the engine job (one per two-second slot, so a burst of events
 // makes one job), and a periodic pass every minute catches anything left. A pass takes
-// pending rows in batches, one transaction each: for every active rule taking the event
+// the rows after its cursor in id order, in batches, one transaction each that also
+// moves the cursor (no inbox row is rewritten): for every active rule taking the event
 // and passing its filters it stores a decision (chosen or not) keyed by (rule, subject),
 // and for a chosen one the task, with its window, assignee and schedule. A decision that
 // exists already is left alone, so reruns create nothing.
@@ -40,7 +42,7 @@ const (
 // Engine tuning.
 const (
 	engineSlot  = 2 * time.Second
-	engineBatch = 20000
+	engineBatch = 50000
 	engineActor = "job:" + JobEngine
 )
 
@@ -223,12 +225,13 @@ type enginePass struct {
 	director int64
 	dirDone  bool
 	teams    map[int64][]int64
+	attrs    map[string]map[string]string // inbox attrs by their text
 	now      time.Time
 }
 
 func newEnginePass(s *Service) *enginePass {
 	return &enginePass{s: s, profiles: map[int64]profile{}, staff: map[int64]org.Staff{}, heads: map[int64]int64{},
-		teams: map[int64][]int64{}}
+		teams: map[int64][]int64{}, attrs: map[string]map[string]string{}}
 }
 
 func (p *enginePass) prepare(ctx context.Context) error {
@@ -270,10 +273,17 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 	var created []Task
 	err := p.s.d.DB.WithTx(ctx, func(ctx context.Context) error {
 		res, created = EngineResult{}, nil
+		if err := p.s.store.lockInbox(ctx); err != nil { // first: before this transaction reads anything
+			return err
+		}
 		if err := p.prepare(ctx); err != nil {
 			return err
 		}
-		rows, err := p.s.store.pendingEvents(ctx, 0, engineBatch)
+		after, err := p.s.store.cursor(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := p.s.store.pendingEvents(ctx, after, engineBatch, p.attrs)
 		if err != nil {
 			return err
 		}
@@ -282,10 +292,9 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 			return nil
 		}
 		res.Events = n
-		ids := make([]int64, n)
+		firstID, lastID := rows[0].ID, rows[n-1].ID
 		var need []int64
 		for i := range rows {
-			ids[i] = rows[i].ID
 			if _, ok := p.profiles[rows[i].CustomerID]; !ok && rows[i].CustomerID != 0 {
 				need = append(need, rows[i].CustomerID)
 			}
@@ -306,9 +315,8 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 			rule *Rule
 			row  *inboxRow
 		}
-		var pairs []pair
-		seen := map[string]bool{}
-		byRule := map[string][]string{}
+		pairs := make([]pair, 0, n)
+		seen := make(map[ruleKey]struct{}, n)
 		for i := range rows {
 			r := &rows[i]
 			pr := p.profiles[r.CustomerID]
@@ -317,26 +325,29 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 				if !rule.Takes(r.Event) || !matches(rule, r, &pr) {
 					continue
 				}
-				k := rule.Code + "|" + r.SubjectKey
-				if seen[k] {
+				k := ruleKey{rule.Code, r.SubjectKey}
+				if _, ok := seen[k]; ok {
 					continue
 				}
-				seen[k] = true
+				seen[k] = struct{}{}
 				pairs = append(pairs, pair{rule, r})
-				byRule[rule.Code] = append(byRule[rule.Code], r.SubjectKey)
 			}
 		}
-		done, err := p.s.store.decidedKeys(ctx, byRule)
-		if err != nil {
-			return err
-		}
-		var decisions []Decision
+		// In key order: the decisions' unique index then takes them in one sweep
+		// instead of at random places all over it (subject keys do not sort by time).
+		slices.SortFunc(pairs, func(a, b pair) int {
+			if c := strings.Compare(a.rule.Code, b.rule.Code); c != 0 {
+				return c
+			}
+			return strings.Compare(a.row.SubjectKey, b.row.SubjectKey)
+		})
+		// A pair decided before (a rerun, a request closed after it was resolved) is
+		// decided again here but not stored: the decisions' unique key drops it, and its
+		// task with it.
+		decisions := make([]Decision, 0, len(pairs))
 		var tasks []Task
 		var taskOf []int // index into decisions
 		for _, pp := range pairs {
-			if done[pp.rule.Code+"|"+pp.row.SubjectKey] {
-				continue
-			}
 			pr := p.profiles[pp.row.CustomerID]
 			d := Decision{Rule: pp.rule.Code, EventKey: pp.row.SubjectKey, CustomerID: pp.row.CustomerID, RatePct: pp.rule.RatePct,
 				DecidedAt: p.now}
@@ -376,18 +387,37 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 			tasks[i].DecisionID = decisions[taskOf[i]].ID
 			decisions[taskOf[i]].TaskID = tids[i]
 		}
+		stored, err := p.s.store.insertDecisions(ctx, decisions)
+		if err != nil {
+			return err
+		}
+		kept := tasks[:0]
+		for i := range tasks {
+			if stored[taskOf[i]] {
+				kept = append(kept, tasks[i])
+			}
+		}
+		tasks = kept
+		k := 0
+		for i := range decisions {
+			if stored[i] {
+				decisions[k] = decisions[i]
+				k++
+			}
+		}
+		decisions = decisions[:k]
 		if err := p.s.store.insertTasksWithIDs(ctx, tasks); err != nil {
 			return err
 		}
-		if err := p.s.store.insertDecisions(ctx, decisions); err != nil {
-			return err
-		}
-		if err := p.s.store.markProcessed(ctx, ids, p.now); err != nil {
+		if err := p.s.store.setCursor(ctx, lastID, p.now); err != nil {
 			return err
 		}
 		res.Decisions, res.Tasks = len(decisions), len(tasks)
-		for _, d := range decisions {
-			if d.Chosen {
+		if err := p.s.store.addDecisionStats(ctx, decisionStats(decisions)); err != nil {
+			return err
+		}
+		for i := range decisions {
+			if decisions[i].Chosen {
 				res.Chosen++
 			}
 		}
@@ -396,7 +426,7 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 			return nil
 		}
 		return p.s.record(ctx, "revisit.engine.batch", "revisit_events", 0, map[string]any{"events": res.Events,
-			"first_event_id": ids[0], "last_event_id": ids[len(ids)-1], "decisions": res.Decisions,
+			"first_event_id": firstID, "last_event_id": lastID, "decisions": res.Decisions,
 			"chosen": res.Chosen, "tasks": res.Tasks})
 	})
 	if err != nil {
@@ -404,6 +434,34 @@ func (p *enginePass) batch(ctx context.Context) (EngineResult, int, error) {
 	}
 	p.s.publishCreated(ctx, created)
 	return res, n, nil
+}
+
+// ruleKey names a decision: the rule and the subject key.
+type ruleKey struct{ rule, subject string }
+
+// chinaDay is the zone of the days of revisit_decision_stats (China has one offset
+// all year).
+var chinaDay = time.FixedZone("CST", 8*3600)
+
+// decisionStats counts ds by rule and China day of the decision, in first-seen order.
+func decisionStats(ds []Decision) []decisionStat {
+	var out []decisionStat
+	idx := map[ruleKey]int{}
+	for i := range ds {
+		d := &ds[i]
+		k := ruleKey{d.Rule, d.DecidedAt.In(chinaDay).Format(time.DateOnly)}
+		j, ok := idx[k]
+		if !ok {
+			j = len(out)
+			idx[k] = j
+			out = append(out, decisionStat{Rule: k.rule, Day: k.subject})
+		}
+		out[j].Decided++
+		if d.Chosen {
+			out[j].Chosen++
+		}
+	}
+	return out
 }
 
 // publishCreated announces new tasks (after commit); a large batch is announced by

@@ -36,6 +36,7 @@ func BenchmarkEngine1M(b *testing.B) {
 	}
 	w.run(b) // their move_in visits
 	round := 0
+	var allChosen int64 // the engine's chosen count over the rounds (move_in aside)
 	for b.Loop() {
 		b.StopTimer()
 		round++
@@ -75,6 +76,17 @@ func BenchmarkEngine1M(b *testing.B) {
 		if res.Events != n || res.Decisions != n {
 			b.Fatalf("engine: %+v", res)
 		}
+		b.StopTimer()
+		var decided, chosen int64
+		if err := w.srv.App.DB.QueryRow(w.ctx, `SELECT COALESCE(SUM(decided), 0), COALESCE(SUM(chosen), 0)
+			FROM revisit_decision_stats WHERE rule_code <> 'move_in'`).Scan(&decided, &chosen); err != nil {
+			b.Fatal(err)
+		}
+		allChosen += int64(res.Chosen)
+		if decided != int64(n)*int64(round) || chosen != allChosen {
+			b.Fatalf("decision stats %d/%d, engine %+v", decided, chosen, res)
+		}
+		b.StartTimer()
 		b.ReportMetric(float64(n)/el.Seconds(), "events/s")
 		b.ReportMetric(float64(res.Tasks), "tasks")
 		b.ReportMetric((cpuTime() - c0).Seconds(), "cpu-s") // the process's CPU time: shared machines steal wall time

@@ -350,9 +350,66 @@ const inboxColumns = `event_key, event, subject_key, source_type, source_id, cus
 var (
 	sqlInboxInsert = `INSERT INTO revisit_events (` + inboxColumns + `) VALUES (?` + strings.Repeat(", ?", 14) +
 		`) ON CONFLICT (event_key) DO NOTHING`
-	sqlInboxPending = `SELECT id, ` + inboxColumns + ` FROM revisit_events WHERE processed_at = 0 AND id > ? ORDER BY id LIMIT ?`
-	sqlInboxCount   = `SELECT COUNT(*) FROM revisit_events WHERE processed_at = 0`
+	// The rows after the engine's cursor, in id order along the primary key.
+	sqlInboxPending = `SELECT id, event, subject_key, source_type, source_id, customer_id, dept_id, team_id, actor_id,
+		agent_id, level, attrs, occurred_at FROM revisit_events WHERE id > ? AND processed_at = 0 ORDER BY id LIMIT ?`
+	sqlInboxCount = `SELECT COUNT(*) FROM revisit_events WHERE id > (SELECT last_event_id FROM revisit_engine_cursor
+		WHERE id = 1) AND processed_at = 0`
+	// PostgreSQL hands out ids before commit, so a row may commit after a larger id: the
+	// engine's batch first waits for every transaction writing the inbox and holds new
+	// writers back until it commits (the mode also excludes another node's pass), so
+	// every row at or below the cursor it stores has been seen.
+	sqlInboxLock   = `LOCK TABLE revisit_events IN SHARE ROW EXCLUSIVE MODE`
+	sqlCursorGet   = `SELECT last_event_id FROM revisit_engine_cursor WHERE id = 1`
+	sqlCursorSet   = `UPDATE revisit_engine_cursor SET last_event_id = ?, updated_at = ? WHERE id = 1`
+	sqlStatsUpsert = `INSERT INTO revisit_decision_stats (rule_code, day, decided, chosen) VALUES (?, ?, ?, ?)
+		ON CONFLICT (rule_code, day) DO UPDATE SET decided = revisit_decision_stats.decided + excluded.decided,
+		chosen = revisit_decision_stats.chosen + excluded.chosen`
 )
+
+// lockInbox makes the inbox's id order the commit order for the rest of ctx's
+// transaction (PostgreSQL; SQLite's single writer gives it already).
+func (s *Store) lockInbox(ctx context.Context) error {
+	if s.db.Dialect != db.Postgres {
+		return nil
+	}
+	if _, err := s.db.Exec(ctx, sqlInboxLock); err != nil {
+		return fmt.Errorf("revisit: inbox lock: %w", err)
+	}
+	return nil
+}
+
+// cursor is the id of the last inbox row the engine has processed.
+func (s *Store) cursor(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.db.QueryRow(ctx, sqlCursorGet).Scan(&id); err != nil {
+		return 0, fmt.Errorf("revisit: engine cursor: %w", err)
+	}
+	return id, nil
+}
+
+func (s *Store) setCursor(ctx context.Context, id int64, now time.Time) error {
+	if _, err := s.db.Exec(ctx, sqlCursorSet, id, ms(now)); err != nil {
+		return fmt.Errorf("revisit: engine cursor: %w", err)
+	}
+	return nil
+}
+
+// decisionStat is the count of one rule's decisions on one day.
+type decisionStat struct {
+	Rule, Day       string
+	Decided, Chosen int64
+}
+
+// addDecisionStats adds the counts to revisit_decision_stats.
+func (s *Store) addDecisionStats(ctx context.Context, st []decisionStat) error {
+	for _, x := range st {
+		if _, err := s.db.Exec(ctx, sqlStatsUpsert, x.Rule, x.Day, x.Decided, x.Chosen); err != nil {
+			return fmt.Errorf("revisit: decision stats: %w", err)
+		}
+	}
+	return nil
+}
 
 func (s *Store) insertEvent(ctx context.Context, r *inboxRow, now time.Time) error {
 	attrs := "{}"
@@ -384,7 +441,7 @@ func (s *Store) insertEventCount(ctx context.Context, r *inboxRow, now time.Time
 
 // insertEvents stores many inbox rows (benchmarks, demo data) in chunks.
 func (s *Store) insertEvents(ctx context.Context, rows []inboxRow, now time.Time) error {
-	return chunked(ctx, s.db, "revisit_events", "("+inboxColumns+")", 15, len(rows), func(i int, args []any) []any {
+	return chunked(ctx, s.db, "revisit_events", "("+inboxColumns+")", 15, "", len(rows), func(i int, args []any) []any {
 		r := &rows[i]
 		attrs := "{}"
 		if len(r.Attrs) > 0 {
@@ -392,31 +449,38 @@ func (s *Store) insertEvents(ctx context.Context, rows []inboxRow, now time.Time
 		}
 		return append(args, r.EventKey, r.Event, r.SubjectKey, r.SourceType, r.SourceID, r.CustomerID, r.DeptID,
 			r.TeamID, r.ActorID, r.AgentID, r.Level, attrs, ms(r.OccurredAt), 0, ms(now))
-	})
+	}, nil)
 }
 
-func (s *Store) pendingEvents(ctx context.Context, after int64, limit int) ([]inboxRow, error) {
-	q := sqlInboxPending
-	if s.db.Dialect == db.Postgres { // another node's pass skips the rows this one holds
-		q += ` FOR UPDATE SKIP LOCKED`
-	}
-	rows, err := s.db.Query(ctx, q, after, limit)
+// pendingEvents reads up to limit inbox rows after id after, in id order (without their
+// event keys). Rows with the same attrs text share one map, kept in attrs (read only).
+func (s *Store) pendingEvents(ctx context.Context, after int64, limit int, attrs map[string]map[string]string) ([]inboxRow, error) {
+	rows, err := s.db.Query(ctx, sqlInboxPending, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("revisit: inbox: %w", err)
 	}
 	defer rows.Close()
 	out := make([]inboxRow, 0, limit)
+	names := interned{}
 	for rows.Next() {
 		var r inboxRow
-		var attrs string
-		var occurred, processed, created int64
-		if err := rows.Scan(&r.ID, &r.EventKey, &r.Event, &r.SubjectKey, &r.SourceType, &r.SourceID, &r.CustomerID,
-			&r.DeptID, &r.TeamID, &r.ActorID, &r.AgentID, &r.Level, &attrs, &occurred, &processed, &created); err != nil {
+		var text, event, source, level sql.RawBytes
+		var occurred int64
+		if err := rows.Scan(&r.ID, &event, &r.SubjectKey, &source, &r.SourceID, &r.CustomerID,
+			&r.DeptID, &r.TeamID, &r.ActorID, &r.AgentID, &level, &text, &occurred); err != nil {
 			return nil, fmt.Errorf("revisit: inbox: %w", err)
 		}
-		if attrs != "{}" && attrs != "" {
-			if err := json.Unmarshal([]byte(attrs), &r.Attrs); err != nil {
-				return nil, fmt.Errorf("revisit: inbox %d attrs: %w", r.ID, err)
+		r.Event, r.SourceType, r.Level = names.of(event), names.of(source), names.of(level)
+		if len(text) > 0 && string(text) != "{}" {
+			if m, ok := attrs[string(text)]; ok {
+				r.Attrs = m
+			} else {
+				if err := json.Unmarshal(text, &r.Attrs); err != nil {
+					return nil, fmt.Errorf("revisit: inbox %d attrs: %w", r.ID, err)
+				}
+				if attrs != nil && len(attrs) < 4096 {
+					attrs[string(text)] = r.Attrs
+				}
 			}
 		}
 		r.OccurredAt = fromMS(occurred)
@@ -425,34 +489,24 @@ func (s *Store) pendingEvents(ctx context.Context, after int64, limit int) ([]in
 	return out, rows.Err()
 }
 
+// interned keeps one copy of each of the few distinct names of a column.
+type interned map[string]string
+
+func (m interned) of(b []byte) string {
+	if v, ok := m[string(b)]; ok {
+		return v
+	}
+	v := string(b)
+	if len(m) < 1024 {
+		m[v] = v
+	}
+	return v
+}
+
 func (s *Store) pendingCount(ctx context.Context) (int64, error) {
 	var n int64
 	err := s.db.QueryRow(ctx, sqlInboxCount).Scan(&n)
 	return n, err
-}
-
-// markProcessed stamps the inbox rows ids as processed, in chunks of a fixed size.
-func (s *Store) markProcessed(ctx context.Context, ids []int64, now time.Time) error {
-	const chunk = 200
-	full := `UPDATE revisit_events SET processed_at = ? WHERE id IN (?` + strings.Repeat(", ?", chunk-1) + `)`
-	one := `UPDATE revisit_events SET processed_at = ? WHERE id = ?`
-	i := 0
-	for ; i+chunk <= len(ids); i += chunk {
-		args := make([]any, 0, chunk+1)
-		args = append(args, ms(now))
-		for _, id := range ids[i : i+chunk] {
-			args = append(args, id)
-		}
-		if _, err := s.db.Exec(ctx, full, args...); err != nil {
-			return fmt.Errorf("revisit: inbox processed: %w", err)
-		}
-	}
-	for ; i < len(ids); i++ {
-		if _, err := s.db.Exec(ctx, one, ms(now), ids[i]); err != nil {
-			return fmt.Errorf("revisit: inbox processed: %w", err)
-		}
-	}
-	return nil
 }
 
 // ======================= decisions =======================
@@ -473,53 +527,59 @@ type Decision struct {
 
 const decisionColumns = `id, rule_code, event_key, customer_id, bucket, rate_pct, chosen, reason, task_id, decided_at`
 
-// decidedKeys returns which of keys (subject keys) already have a decision for rule.
-func (s *Store) decidedKeys(ctx context.Context, pairs map[string][]string) (map[string]bool, error) {
-	out := map[string]bool{}
-	for rule, keys := range pairs {
-		const chunk = 100 // a fixed width (the last chunk padded) keeps one prepared statement
-		q := `SELECT event_key FROM revisit_decisions WHERE rule_code = ? AND event_key IN (?` +
-			strings.Repeat(", ?", chunk-1) + `)`
-		for i := 0; i < len(keys); i += chunk {
-			part := keys[i:min(i+chunk, len(keys))]
-			args := make([]any, 0, chunk+1)
-			args = append(args, rule)
-			for j := 0; j < chunk; j++ {
-				args = append(args, part[min(j, len(part)-1)])
-			}
-			rows, err := s.db.Query(ctx, q, args...)
-			if err != nil {
-				return nil, fmt.Errorf("revisit: decisions: %w", err)
-			}
-			for rows.Next() {
-				var k string
-				if err := rows.Scan(&k); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				out[rule+"|"+k] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return out, nil
-}
+const sqlDecisionConflict = ` ON CONFLICT (rule_code, event_key) DO NOTHING`
 
-func (s *Store) insertDecisions(ctx context.Context, ds []Decision) error {
-	return chunked(ctx, s.db, "revisit_decisions", "("+decisionColumns+")", 10, len(ds), func(i int, args []any) []any {
-		d := &ds[i]
-		return append(args, d.ID, d.Rule, d.EventKey, d.CustomerID, d.Bucket, d.RatePct, db.Bool(d.Chosen), d.Reason,
-			nullID(d.TaskID), ms(d.DecidedAt))
-	})
+// insertDecisions stores the decisions ds (their ids given) except those whose (rule,
+// subject) has a decision already (the unique key decides, so reruns store nothing);
+// stored[i] reports whether ds[i] was stored.
+func (s *Store) insertDecisions(ctx context.Context, ds []Decision) (stored []bool, err error) {
+	stored = make([]bool, len(ds))
+	err = chunked(ctx, s.db, "revisit_decisions", "("+decisionColumns+")", 10, sqlDecisionConflict, len(ds),
+		func(i int, args []any) []any {
+			d := &ds[i]
+			return append(args, d.ID, d.Rule, d.EventKey, d.CustomerID, d.Bucket, d.RatePct, db.Bool(d.Chosen), d.Reason,
+				nullID(d.TaskID), ms(d.DecidedAt))
+		},
+		func(from, to int, affected int64) error {
+			switch affected {
+			case 0:
+				return nil
+			case int64(to - from):
+				for i := from; i < to; i++ {
+					stored[i] = true
+				}
+				return nil
+			}
+			// Some were there already: the stored ones are those carrying this batch's ids.
+			at := make(map[int64]int, to-from)
+			args := make([]any, 0, to-from)
+			for i := from; i < to; i++ {
+				at[ds[i].ID] = i
+				args = append(args, ds[i].ID)
+			}
+			rows, err := s.db.Query(ctx, `SELECT id FROM revisit_decisions WHERE id IN (?`+
+				strings.Repeat(", ?", len(args)-1)+`)`, args...)
+			if err != nil {
+				return fmt.Errorf("revisit: decisions: %w", err)
+			}
+			defer rows.Close()
+			for rows.Next() {
+				var id int64
+				if err := rows.Scan(&id); err != nil {
+					return fmt.Errorf("revisit: decisions: %w", err)
+				}
+				stored[at[id]] = true
+			}
+			return rows.Err()
+		})
+	return stored, err
 }
 
 func (s *Store) insertTasksWithIDs(ctx context.Context, ts []Task) error {
-	return chunked(ctx, s.db, "revisit_tasks", "(id, "+taskColumns+")", taskColumnCount+1, len(ts), func(i int, args []any) []any {
-		return append(append(args, ts[i].ID), taskArgs(&ts[i])...)
-	})
+	return chunked(ctx, s.db, "revisit_tasks", "(id, "+taskColumns+")", taskColumnCount+1, "", len(ts),
+		func(i int, args []any) []any {
+			return append(append(args, ts[i].ID), taskArgs(&ts[i])...)
+		}, nil)
 }
 
 // Decisions lists the decisions of rule made in [from, to) (the report; auditors).
@@ -579,26 +639,44 @@ func (s *Store) allocIDs(ctx context.Context, table string, n int) ([]int64, err
 }
 
 // chunked inserts n rows into table in multi-row statements of a fixed size (so that
-// the statements are prepared once), then the rest one by one.
-func chunked(ctx context.Context, d *db.DB, table, cols string, width, n int, row func(i int, args []any) []any) error {
-	const per = 100
+// the statements are prepared once), then the rest one by one; suffix ends every
+// statement (an ON CONFLICT clause) and done, when not nil, hears how many of rows
+// [from, to) each statement stored.
+func chunked(ctx context.Context, d *db.DB, table, cols string, width int, suffix string, n int,
+	row func(i int, args []any) []any, done func(from, to int, affected int64) error) error {
+	per := min(500, 30000/width) // SQLite allows 32766 variables a statement
 	one := "(?" + strings.Repeat(", ?", width-1) + ")"
-	full := `INSERT INTO ` + table + ` ` + cols + ` VALUES ` + one + strings.Repeat(", "+one, per-1)
-	single := `INSERT INTO ` + table + ` ` + cols + ` VALUES ` + one
+	full := `INSERT INTO ` + table + ` ` + cols + ` VALUES ` + one + strings.Repeat(", "+one, per-1) + suffix
+	single := `INSERT INTO ` + table + ` ` + cols + ` VALUES ` + one + suffix
 	args := make([]any, 0, per*width)
+	exec := func(q string, from, to int) error {
+		res, err := d.Exec(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("revisit: insert %s: %w", table, err)
+		}
+		if done == nil {
+			return nil
+		}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("revisit: insert %s: %w", table, err)
+		}
+		return done(from, to, affected)
+	}
 	i := 0
 	for ; i+per <= n; i += per {
 		args = args[:0]
 		for j := i; j < i+per; j++ {
 			args = row(j, args)
 		}
-		if _, err := d.Exec(ctx, full, args...); err != nil {
-			return fmt.Errorf("revisit: insert %s: %w", table, err)
+		if err := exec(full, i, i+per); err != nil {
+			return err
 		}
 	}
 	for ; i < n; i++ {
-		if _, err := d.Exec(ctx, single, row(i, args[:0])...); err != nil {
-			return fmt.Errorf("revisit: insert %s: %w", table, err)
+		args = row(i, args[:0])
+		if err := exec(single, i, i+1); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -104,7 +104,16 @@ CREATE TABLE revisit_events (
     processed_at BIGINT NOT NULL,
     created_at   BIGINT NOT NULL
 );
-CREATE INDEX revisit_events_pending ON revisit_events(id) WHERE processed_at = 0;
+-- The engine takes the rows after its cursor (revisit_engine_cursor.last_event_id) in id
+-- order, one transaction per batch that also moves the cursor, so no inbox row is ever
+-- rewritten. A row written with processed_at <> 0 (history imported as already handled)
+-- is passed over.
+CREATE TABLE revisit_engine_cursor (
+    id            INTEGER PRIMARY KEY,
+    last_event_id BIGINT NOT NULL,
+    updated_at    BIGINT NOT NULL
+);
+INSERT INTO revisit_engine_cursor (id, last_event_id, updated_at) VALUES (1, 0, 0);
 CREATE INDEX revisit_events_source ON revisit_events(source_type, source_id);
 
 CREATE TABLE revisit_tasks (
@@ -157,6 +166,16 @@ CREATE TABLE revisit_decisions (
     UNIQUE (rule_code, event_key)
 );
 
+-- Exact decision counts per rule and China day (Asia/Shanghai) of decided_at, kept by
+-- the engine in the batch transaction that stores the decisions (the report reads them).
+CREATE TABLE revisit_decision_stats (
+    rule_code TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    decided   BIGINT NOT NULL,
+    chosen    BIGINT NOT NULL,
+    PRIMARY KEY (rule_code, day)
+);
+
 -- Plan runs: one row per (rule, period) once the period's tasks exist.
 CREATE TABLE revisit_plan_runs (
     id         INTEGER PRIMARY KEY,
@@ -169,7 +188,9 @@ CREATE TABLE revisit_plan_runs (
 
 -- +goose Down
 DROP TABLE revisit_plan_runs;
+DROP TABLE revisit_decision_stats;
 DROP TABLE revisit_decisions;
 DROP TABLE revisit_tasks;
+DROP TABLE revisit_engine_cursor;
 DROP TABLE revisit_events;
 DROP TABLE revisit_rules;
