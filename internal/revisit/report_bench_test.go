@@ -33,7 +33,8 @@ import (
 // year with 1,000,000 tasks in < 1 s. rbBenchN() tasks (KEFU_BENCH_REVISIT_TASKS,
 // default 1,000,000) have their window start spread over 2026, across seven rules, ten
 // departments and fifty visitors, in every status; with them about 1,650,000 sampling
-// decisions (every task's, and the events not chosen), 850,000 records (one per done or
+// decisions (every task's, and the events not chosen) with their daily counts
+// (revisit_decision_stats), 850,000 records (one per done or
 // unreached task, scores mostly 4-5), 40,000 issues raised (half answered) and 800
 // records confirmed false. The rows are written by a few INSERT ... SELECT statements;
 // on SQLite the filled file is kept in the temporary directory (keyed by the migrations
@@ -43,7 +44,7 @@ import (
 //	KEFU_TEST_DB=postgres go test ./internal/revisit/ -run '^$' -bench RevisitReport1M -benchtime 10x
 
 // rbShape names the generated data; change it when the generator changes.
-const rbShape = "v1"
+const rbShape = "v2"
 
 func rbBenchN() int {
 	if n, err := strconv.Atoi(os.Getenv("KEFU_BENCH_REVISIT_TASKS")); err == nil && n > 0 {
@@ -307,6 +308,10 @@ func rbFill(ctx context.Context, a *app.App, n int) (rbMeta, error) {
 		return nil
 	})
 	if err != nil {
+		return meta, err
+	}
+	// The daily decision counts the engine keeps beside its decisions.
+	if err := rpFillDecisionStats(ctx, a.DB); err != nil {
 		return meta, err
 	}
 	if a.DB.Dialect == db.Postgres {

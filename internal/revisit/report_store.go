@@ -11,13 +11,18 @@ package revisit
 // 00020); the records and the issues of those tasks are streamed in task order from two
 // more covering indexes (revisit_records_report, revisit_issues_report) and matched to
 // their task in Go. Measured on SQLite this does a third less work than letting the
-// engine join records to tasks, and the months split it over the cores. The decisions
-// are counted rule by rule and chosen flag along revisit_decisions_report; the
-// unanswered issues and false records are few and read with plain queries.
+// engine join records to tasks, and the months split it over the cores. Each row is
+// one number where the values fit (the task id and its packed figures; the task id and
+// the record's), read without reflection: the driver's work per row is what counts.
+// The decisions come from the engine's daily counts (revisit_decision_stats) for the
+// whole China days of the period, and are counted along revisit_decisions_report only
+// for the hours around them; the unanswered issues and false records are few and read
+// with plain queries.
 
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -47,37 +52,52 @@ const (
 )
 
 var (
-	// sqlReportTasks is a format: %s is the condition. One rule at a time, along
-	// revisit_tasks_report (rule_code, window_start, ...): the rule needs no CASE.
-	sqlReportTasks = `SELECT t.id,
-		(CASE t.status WHEN 'done' THEN 1 WHEN 'unreached' THEN 2 WHEN 'open' THEN 0 WHEN 'expired' THEN 3
+	// sqlReportTaskBits is the packed number of a task t (rpTaskRow.bits). The tasks are
+	// read one rule at a time, along revisit_tasks_report (rule_code, window_start, ...):
+	// the rule needs no CASE.
+	sqlReportTaskBits = `(CASE t.status WHEN 'done' THEN 1 WHEN 'unreached' THEN 2 WHEN 'open' THEN 0 WHEN 'expired' THEN 3
 			WHEN 'cancelled' THEN 4 ELSE 5 END)
 		+ (CASE WHEN t.done_at > 0 AND t.done_at <= t.window_end THEN 8 ELSE 0 END)
 		+ (CASE WHEN t.window_end <= ? THEN 16 ELSE 0 END)
 		+ (CASE WHEN t.round <= 1 AND t.decision_id IS NOT NULL THEN 32 ELSE 0 END)
-		+ 256 * COALESCE(t.assignee_id, 0)
-		FROM revisit_tasks t WHERE t.rule_code = ? AND t.window_start >= ? AND t.window_start < ?%s`
-	// sqlReportTasksSQLite is sqlReportTasks in SQLite's cheaper arithmetic (a comparison
-	// is 0 or 1; the status by its first letter), about a third less work per task;
-	// reportStore.tasks turns its number into the packed one above.
-	sqlReportTasksSQLite = `SELECT t.id, unicode(t.status)
+		+ 256 * COALESCE(t.assignee_id, 0)`
+	// sqlReportTaskBitsSQLite is sqlReportTaskBits in SQLite's cheaper arithmetic (a
+	// comparison is 0 or 1; the status by its first letter), about a third less work per
+	// task; rpFromSQLite turns its number into the packed one above.
+	sqlReportTaskBitsSQLite = `unicode(t.status)
 		+ 128 * (t.done_at > 0 AND t.done_at <= t.window_end)
 		+ 256 * (t.window_end <= ?)
 		+ 512 * (t.round <= 1 AND t.decision_id IS NOT NULL)
-		+ 1024 * COALESCE(t.assignee_id, 0)
+		+ 1024 * COALESCE(t.assignee_id, 0)`
+	// sqlReportTasks is a format: %s is the packed number above, %s the condition.
+	sqlReportTasks = `SELECT t.id, %s
 		FROM revisit_tasks t WHERE t.rule_code = ? AND t.window_start >= ? AND t.window_start < ?%s`
-	sqlReportRecordsRange = `SELECT r.task_id, r.reached + 2 * r.satisfaction + 32 * r.important
+	// sqlReportTasksOne is sqlReportTasks with the task id and its packed number in one
+	// column (id * 2^32 + number), used when every id is below 2^31 and every assignee
+	// below 2^22 (sqlReportTaskLimits): the driver then hands over one value per task.
+	sqlReportTasksOne = `SELECT t.id * 4294967296 + (%s)
+		FROM revisit_tasks t WHERE t.rule_code = ? AND t.window_start >= ? AND t.window_start < ?%s`
+	// The records and the issues: one number per row (the task id times 64 plus the
+	// packed record, or times 2 plus answered); one column costs the driver half of two.
+	sqlReportRecordsRange = `SELECT r.task_id * 64 + (r.reached + 2 * r.satisfaction + 32 * r.important)
 		FROM revisit_records r WHERE r.task_id >= ? AND r.task_id <= ? ORDER BY r.task_id`
-	sqlReportRecordsIn = `SELECT r.task_id, r.reached + 2 * r.satisfaction + 32 * r.important
+	sqlReportRecordsIn = `SELECT r.task_id * 64 + (r.reached + 2 * r.satisfaction + 32 * r.important)
 		FROM revisit_records r WHERE r.task_id IN (%s) ORDER BY r.task_id`
-	sqlReportIssuesRange = `SELECT i.task_id, CASE WHEN i.answered_at > 0 THEN 1 ELSE 0 END
+	sqlReportIssuesRange = `SELECT i.task_id * 2 + (CASE WHEN i.answered_at > 0 THEN 1 ELSE 0 END)
 		FROM revisit_issues i WHERE i.task_id >= ? AND i.task_id <= ? ORDER BY i.task_id`
-	sqlReportIssuesIn = `SELECT i.task_id, CASE WHEN i.answered_at > 0 THEN 1 ELSE 0 END
+	sqlReportIssuesIn = `SELECT i.task_id * 2 + (CASE WHEN i.answered_at > 0 THEN 1 ELSE 0 END)
 		FROM revisit_issues i WHERE i.task_id IN (%s) ORDER BY i.task_id`
-	// One count per value of chosen, along revisit_decisions_report (rule_code, chosen,
-	// decided_at): counting index entries is cheaper than adding up a column.
+	// The decisions of whole China days come from revisit_decision_stats (kept by the
+	// engine in the transaction that stores them), rule by rule; the hours before the
+	// first and after the last whole day of the period are counted one by one, one count
+	// per value of chosen along revisit_decisions_report (rule_code, chosen, decided_at).
+	sqlReportDecisionStats = `SELECT rule_code, SUM(decided), SUM(chosen) FROM revisit_decision_stats
+		WHERE day >= ? AND day < ? GROUP BY rule_code`
 	sqlReportDecisions = `SELECT COUNT(*) FROM revisit_decisions d
 		WHERE d.rule_code = ? AND d.chosen = ? AND d.decided_at >= ? AND d.decided_at < ?`
+	// The largest task id and assignee: when small enough, a task travels as one number.
+	sqlReportTaskLimits = `SELECT COALESCE(MAX(id), 0), (SELECT COALESCE(MAX(assignee_id), 0) FROM revisit_tasks)
+		FROM revisit_tasks`
 	sqlReportRules = `SELECT code, name, rate_pct FROM revisit_rules ORDER BY sort_order, id`
 	// %s: the condition on the issue's task t (never empty: without one the count reads
 	// the issues alone, sqlReportUnansweredAll).
@@ -95,8 +115,10 @@ var (
 		t.customer_id, t.rule_code
 		FROM revisit_records r JOIN revisit_tasks t ON t.id = r.task_id
 		WHERE r.false_confirmed_at >= ? AND r.false_confirmed_at < ?%s ORDER BY r.false_confirmed_at, r.id LIMIT ?`
+	// The unary + keeps the engines off the index of false_confirmed_at: nearly every
+	// record has 0 there, the period's flags are few (revisit_records_flagged).
 	sqlReportFlagged = `SELECT COUNT(*) FROM revisit_records r JOIN revisit_tasks t ON t.id = r.task_id
-		WHERE r.flagged_false_at >= ? AND r.flagged_false_at < ? AND r.false_confirmed_at = 0%s`
+		WHERE r.flagged_false_at >= ? AND r.flagged_false_at < ? AND +r.false_confirmed_at = 0%s`
 )
 
 // reportStore runs the report's queries.
@@ -137,23 +159,81 @@ type rpTaskRow struct {
 	id, bits int64
 }
 
-// tasks streams the tasks of rule whose window starts in [from, to) and match cond
-// into fn.
-func (s reportStore) tasks(ctx context.Context, rule string, now, from, to time.Time, cond rpCond, fn func(rpTaskRow)) error {
-	args := append([]any{now.UnixMilli(), rule, from.UnixMilli(), to.UnixMilli()}, cond.args...)
-	q, lite := sqlReportTasks, s.db.Dialect == db.SQLite
-	if lite {
-		q = sqlReportTasksSQLite
+// rpOneLimits are the largest task id and assignee for which a task travels as one
+// number (sqlReportTasksOne).
+const (
+	rpOneMaxID    = 1<<31 - 1
+	rpOneMaxAgent = 1<<22 - 1
+)
+
+// oneColumn tells whether the tasks may be read as one number each (sqlReportTasksOne).
+// An id written after this check and past the limit fails the report (the engines
+// report the overflow) rather than miscount it.
+func (s reportStore) oneColumn(ctx context.Context) (bool, error) {
+	var id, agent int64
+	if err := s.db.QueryRow(ctx, sqlReportTaskLimits).Scan(&id, &agent); err != nil {
+		return false, fmt.Errorf("revisit: report task limits: %w", err)
 	}
-	rows, err := s.db.Query(ctx, fmt.Sprintf(q, cond.sql), args...)
+	return id <= rpOneMaxID && agent <= rpOneMaxAgent && agent >= 0 && id >= 0, nil
+}
+
+// rpInt is an integer column read as any (the driver's value, scanned without
+// reflection).
+func rpInt(v any) (int64, error) {
+	switch x := v.(type) {
+	case int64:
+		return x, nil
+	case int32:
+		return int64(x), nil
+	case int:
+		return int64(x), nil
+	case []byte:
+		return strconv.ParseInt(string(x), 10, 64)
+	case string:
+		return strconv.ParseInt(x, 10, 64)
+	}
+	return 0, fmt.Errorf("revisit: report: %T is not an integer", v)
+}
+
+// tasks streams the tasks of rule whose window starts in [from, to) and match cond
+// into fn; one tells whether they may be read as one number each (oneColumn).
+func (s reportStore) tasks(ctx context.Context, rule string, now, from, to time.Time, cond rpCond, one bool,
+	fn func(rpTaskRow)) error {
+	args := append([]any{now.UnixMilli(), rule, from.UnixMilli(), to.UnixMilli()}, cond.args...)
+	bits, lite := sqlReportTaskBits, s.db.Dialect == db.SQLite
+	if lite {
+		bits = sqlReportTaskBitsSQLite
+	}
+	q := sqlReportTasks
+	if one {
+		q = sqlReportTasksOne
+	}
+	rows, err := s.db.Query(ctx, fmt.Sprintf(q, bits, cond.sql), args...)
 	if err != nil {
 		return fmt.Errorf("revisit: report tasks: %w", err)
 	}
 	defer rows.Close()
 	var r rpTaskRow
+	var a, b any
 	for rows.Next() {
-		if err := rows.Scan(&r.id, &r.bits); err != nil {
+		if one {
+			err = rows.Scan(&a)
+		} else {
+			err = rows.Scan(&a, &b)
+		}
+		if err != nil {
 			return fmt.Errorf("revisit: report tasks: %w", err)
+		}
+		v, err := rpInt(a)
+		if err != nil {
+			return err
+		}
+		if one {
+			r.id, r.bits = v>>32, v&(1<<32-1)
+		} else if r.bits, err = rpInt(b); err != nil {
+			return err
+		} else {
+			r.id = v
 		}
 		if lite {
 			r.bits = rpFromSQLite(r.bits)
@@ -189,13 +269,21 @@ const (
 	rpIssues                  // the issues raised: answered or not
 )
 
+// rpMul is what the task id of a row of what is multiplied by.
+func rpMul(what rpStream) int64 {
+	if what == rpIssues {
+		return 2
+	}
+	return 64
+}
+
 // streamRange streams the records or issues of the tasks lo..hi (in task order) into fn.
 func (s reportStore) streamRange(ctx context.Context, what rpStream, lo, hi int64, fn func(taskID, bits int64)) error {
 	q := sqlReportRecordsRange
 	if what == rpIssues {
 		q = sqlReportIssuesRange
 	}
-	return s.stream(ctx, q, []any{lo, hi}, fn)
+	return s.stream(ctx, q, []any{lo, hi}, rpMul(what), fn)
 }
 
 // streamOf streams the records or issues of the tasks ids (in task order) into fn.
@@ -209,27 +297,94 @@ func (s reportStore) streamOf(ctx context.Context, what rpStream, ids []int64, f
 	if what == rpIssues {
 		q = sqlReportIssuesIn
 	}
-	return s.stream(ctx, fmt.Sprintf(q, in), args, fn)
+	return s.stream(ctx, fmt.Sprintf(q, in), args, rpMul(what), fn)
 }
 
-func (s reportStore) stream(ctx context.Context, q string, args []any, fn func(taskID, bits int64)) error {
+// stream runs q, whose rows are one number each: the task id times mul plus the
+// packed figures, and hands them to fn in order.
+func (s reportStore) stream(ctx context.Context, q string, args []any, mul int64, fn func(taskID, bits int64)) error {
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("revisit: report records: %w", err)
 	}
 	defer rows.Close()
-	var id, bits int64
+	var a any
 	for rows.Next() {
-		if err := rows.Scan(&id, &bits); err != nil {
+		if err := rows.Scan(&a); err != nil {
 			return fmt.Errorf("revisit: report records: %w", err)
 		}
-		fn(id, bits)
+		v, err := rpInt(a)
+		if err != nil {
+			return err
+		}
+		fn(v/mul, v%mul)
 	}
 	return rows.Err()
 }
 
-// decisions counts the decisions of rule code made in [from, to) and the chosen ones.
-func (s reportStore) decisions(ctx context.Context, code string, from, to time.Time) (decided, chosen int64, err error) {
+// rpDecided are the decisions of a rule: made, and chosen.
+type rpDecided [2]int64
+
+// decisions counts the decisions of the rules codes made in [from, to) and the chosen
+// ones: the whole China days from revisit_decision_stats, the hours around them one by
+// one.
+func (s reportStore) decisions(ctx context.Context, codes []string, from, to time.Time) (map[string]rpDecided, error) {
+	out := make(map[string]rpDecided, len(codes))
+	first, last := rpDayCeil(from), rpDayFloor(to)
+	edges := [][2]time.Time{{from, to}}
+	if first.Before(last) {
+		edges = [][2]time.Time{{from, first}, {last, to}}
+		rows, err := s.db.Query(ctx, sqlReportDecisionStats, first.In(rpChina).Format(time.DateOnly),
+			last.In(rpChina).Format(time.DateOnly))
+		if err != nil {
+			return nil, fmt.Errorf("revisit: report decisions: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var code string
+			var n, k int64
+			if err := rows.Scan(&code, &n, &k); err != nil {
+				return nil, fmt.Errorf("revisit: report decisions: %w", err)
+			}
+			out[code] = rpDecided{n, k}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("revisit: report decisions: %w", err)
+		}
+	}
+	for _, e := range edges {
+		if !e[0].Before(e[1]) || e[0].UnixMilli() >= e[1].UnixMilli() {
+			continue
+		}
+		for _, code := range codes {
+			n, k, err := s.decisionsOf(ctx, code, e[0], e[1])
+			if err != nil {
+				return nil, err
+			}
+			d := out[code]
+			out[code] = rpDecided{d[0] + n, d[1] + k}
+		}
+	}
+	return out, nil
+}
+
+// rpDayCeil is the first China midnight at or after t; rpDayFloor the last at or before.
+func rpDayCeil(t time.Time) time.Time {
+	d := rpDayFloor(t)
+	if d.Before(t) {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func rpDayFloor(t time.Time) time.Time {
+	l := t.In(rpChina)
+	return time.Date(l.Year(), l.Month(), l.Day(), 0, 0, 0, 0, rpChina)
+}
+
+// decisionsOf counts the decisions of rule code made in [from, to) and the chosen ones,
+// one by one.
+func (s reportStore) decisionsOf(ctx context.Context, code string, from, to time.Time) (decided, chosen int64, err error) {
 	var not int64
 	for _, c := range []struct {
 		chosen int

@@ -14,6 +14,7 @@ import (
 
 	"github.com/kefu-cn/kefu/internal/app/apptest"
 	"github.com/kefu-cn/kefu/internal/customer"
+	"github.com/kefu-cn/kefu/internal/platform/db"
 	"github.com/kefu-cn/kefu/internal/platform/i18n"
 	"github.com/kefu-cn/kefu/internal/revisit"
 )
@@ -167,7 +168,27 @@ func rpDataset(t *testing.T) *rpEnv {
 	exec(`UPDATE revisit_records SET flagged_false_at = ?, false_confirmed_at = ?, false_staff_id = ? WHERE id = ?`,
 		ms(rpAt(10, 12, 9)), ms(rpAt(10, 13, 9)), e.visA, e.t2Record)
 	exec(`UPDATE revisit_records SET flagged_false_at = ? WHERE id = ?`, ms(rpAt(10, 12, 9)), r6)
+	if err := rpFillDecisionStats(ctx, s.App.DB); err != nil {
+		t.Fatal(err)
+	}
 	return e
+}
+
+// rpFillDecisionStats rebuilds revisit_decision_stats (the counts per rule and China
+// day the engine keeps beside its decisions) from the decisions stored by hand.
+func rpFillDecisionStats(ctx context.Context, d *db.DB) error {
+	day := `strftime('%Y-%m-%d', (decided_at + 28800000) / 1000, 'unixepoch')`
+	if d.Dialect == db.Postgres {
+		day = `to_char(to_timestamp((decided_at + 28800000) / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`
+	}
+	return d.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := d.Exec(ctx, `DELETE FROM revisit_decision_stats`); err != nil {
+			return err
+		}
+		_, err := d.Exec(ctx, `INSERT INTO revisit_decision_stats (rule_code, day, decided, chosen)
+			SELECT rule_code, `+day+`, COUNT(*), SUM(chosen) FROM revisit_decisions GROUP BY rule_code, `+day)
+		return err
+	})
 }
 
 // rpGet fetches the report at path as c and decodes it.
@@ -344,6 +365,24 @@ func TestReportPeriods(t *testing.T) {
 		rp.Totals.Tasks != 13 || rp.Totals.Decided != 21 || rp.Issues.Raised != 4 {
 		t.Errorf("two months: %+v totals %+v issues %+v", rp.Months, rp.Totals, rp.Issues)
 	}
+	// Periods cut inside days: the decisions of whole days come from the daily counts,
+	// the hours around them are counted one by one (decisions at 09:00 on October 1-10;
+	// complaint_closed chose the first five, repair_done the first three).
+	for _, tc := range []struct {
+		query           string
+		decided, chosen int64
+	}{
+		{"from=2026-10-03T12:00:00%2B08:00&to=2026-10-05T12:00:00%2B08:00", 4, 2}, // Oct 4 (a whole day), Oct 5 09:00
+		{"from=2026-10-04T08:00:00%2B08:00&to=2026-10-04T10:00:00%2B08:00", 2, 1}, // within one day
+		{"from=2026-10-04T09:00:00%2B08:00&to=2026-10-06T09:00:00%2B08:00", 4, 2}, // from inclusive, to exclusive
+		{"from=2026-10-02T00:00:00%2B08:00&to=2026-10-04T00:00:00%2B08:00", 4, 4}, // whole days only
+		{"from=2026-10-01T01:00:00Z&to=2026-10-03T01:00:00Z", 4, 4},               // 09:00 China time sits on the cuts
+	} {
+		rp := rpGet(t, c, "/api/v1/reports/revisits?"+tc.query)
+		if rp.Totals.Decided != tc.decided || rp.Totals.Chosen != tc.chosen {
+			t.Errorf("%s: decided %d chosen %d, want %d %d", tc.query, rp.Totals.Decided, rp.Totals.Chosen, tc.decided, tc.chosen)
+		}
+	}
 	rp = rpGet(t, c, "/api/v1/reports/revisits?month=2026-09")
 	if rp.Totals.Tasks != 1 || rp.Totals.Done != 1 || rp.Satisfaction.Rated != 1 || rp.Issues.Unanswered != 1 ||
 		rp.False.Confirmed != 0 {
@@ -430,5 +469,46 @@ func TestReportPage(t *testing.T) {
 	r = e.s.As(t, "agent@ra").Do(t, "GET", "/revisits/report", nil)
 	if r.Status != 403 {
 		t.Errorf("agent page: %d", r.Status)
+	}
+}
+
+// TestReportLargeIDs: a task id past 2^31 makes the report read a task as two numbers
+// (id and figures) instead of one; the figures stay the same.
+func TestReportLargeIDs(t *testing.T) {
+	e := rpDataset(t)
+	ctx := context.Background()
+	c := e.s.As(t, "director@ra")
+	before := rpGet(t, c, rpOct)
+	const big = int64(3_000_000_000)
+	start, end, done := rpAt(10, 20, 10).UnixMilli(), rpAt(10, 23, 10).UnixMilli(), rpAt(10, 21, 10).UnixMilli()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`INSERT INTO revisit_tasks (id, rule_code, customer_id, source_type, source_id, level, dept_id, team_id, assignee_id,
+			window_start, window_end, scheduled_at, method, status, round, parent_id, attempts, next_attempt_at, done_at,
+			decision_id, plan_key, version, created_at, updated_at) VALUES (?, 'complaint_closed', ?, 'ticket', 1, 'general', ?,
+			NULL, ?, ?, ?, ?, 'phone', 'done', 1, NULL, 0, 0, ?, 1, '', 1, ?, ?)`,
+			[]any{big, e.custX, e.deptA, e.visA, start, end, start, done, start, start}},
+		{`INSERT INTO revisit_records (task_id, round, method, visited_at, reached, satisfaction, answers, important, note,
+			agent_id, signature_id, signoff_by, signoff_at, signoff_note, flagged_false_at, flagged_by, false_reason,
+			false_confirmed_at, false_confirmed_by, false_staff_id, created_at, version) VALUES (?, 1, 'phone', ?, 1, 3, '{}', 0,
+			'', ?, NULL, NULL, 0, '', 0, NULL, '', 0, NULL, NULL, ?, 1)`, []any{big, done, e.visA, done}},
+	} {
+		if _, err := e.s.App.DB.Exec(ctx, q.sql, q.args...); err != nil {
+			t.Fatalf("%v\n%s", err, q.sql)
+		}
+	}
+	rp := rpGet(t, c, rpOct)
+	got := rpFigsOf(rp.Totals)
+	want := rpFigsOf(before.Totals)
+	want.Tasks, want.Done, want.Visited, want.Due, want.OnTime, want.Rated = want.Tasks+1, want.Done+1, want.Visited+1,
+		want.Due+1, want.OnTime+1, want.Rated+1
+	want.VisitRate, want.OnTimeRate, want.ReachRate, want.SatAvg = 20, 42.9, 80, 3.5
+	if got != want {
+		t.Errorf("totals\n got %+v\nwant %+v", got, want)
+	}
+	if d := rp.Satisfaction.Distribution; len(d) != 5 || d[2].Count != before.Satisfaction.Distribution[2].Count+1 {
+		t.Errorf("distribution %+v", d)
 	}
 }
