@@ -284,7 +284,7 @@ func analysisDetail(an *Analysis) map[string]any {
 
 // analyze computes the analysis (complaint:analyze, within the actor's scope).
 func (s *Service) analyze(ctx context.Context, q AnalysisQuery) (Analysis, error) {
-	actor, err := requireStaff(ctx, PermAnalyze)
+	actor, err := authz.RequireStaff(ctx, PermAnalyze)
 	if err != nil {
 		return Analysis{}, err
 	}

@@ -46,7 +46,7 @@ type CaseView struct {
 // MarkCase marks closed complaint id as a case with a summary (complaint:analyze, the
 // complaint in reach), or replaces the summary of a case.
 func (s *Service) MarkCase(ctx context.Context, id int64, in CaseInput) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermAnalyze)
+	actor, err := authz.RequireStaff(ctx, PermAnalyze)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -91,7 +91,7 @@ func (s *Service) MarkCase(ctx context.Context, id int64, in CaseInput) (Complai
 
 // UnmarkCase takes complaint id out of the case library (complaint:analyze).
 func (s *Service) UnmarkCase(ctx context.Context, id int64) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermAnalyze)
+	actor, err := authz.RequireStaff(ctx, PermAnalyze)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -149,7 +149,7 @@ const (
 // two characters or more, Latin words). Every holder of complaint:read reads it: a case
 // carries no personal data.
 func (s *Service) Cases(ctx context.Context, q string, limit int, cur string) (Page[CaseView], error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return Page[CaseView]{}, err
 	}
 	q = strings.TrimSpace(q)

@@ -5,6 +5,7 @@ package complaint
 import (
 	"context"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"net/http"
 	"strconv"
 	"time"
@@ -90,7 +91,7 @@ func CauseViewOf(ctx context.Context, c Cause) CauseView {
 
 // ListCauses lists the whole cause tree in display order (complaint:read).
 func (s *Service) ListCauses(ctx context.Context) ([]Cause, error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return nil, err
 	}
 	return s.store.Causes(ctx)
@@ -138,7 +139,7 @@ func (s *Service) checkCauseParent(ctx context.Context, f apperr.Fields, id, par
 
 // CreateCause adds a cause with its own name ("complaint.cause.create").
 func (s *Service) CreateCause(ctx context.Context, in CauseInput) (Cause, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Cause{}, err
 	}
 	f := apperr.Fields{}
@@ -165,7 +166,7 @@ func (s *Service) CreateCause(ctx context.Context, in CauseInput) (Cause, error)
 
 // UpdateCause changes cause id ("complaint.cause.update").
 func (s *Service) UpdateCause(ctx context.Context, id int64, p CausePatch) (Cause, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Cause{}, err
 	}
 	if p.Version == nil {
@@ -217,7 +218,7 @@ func (s *Service) UpdateCause(ctx context.Context, id int64, p CausePatch) (Caus
 // cause, or one with children or named by a complaint, is refused with 409: deactivate it
 // instead.
 func (s *Service) DeleteCause(ctx context.Context, id int64) error {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return err
 	}
 	return s.db.WithTx(ctx, func(ctx context.Context) error {

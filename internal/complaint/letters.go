@@ -187,7 +187,7 @@ func (s *Service) lockLinked(ctx context.Context, actor *authz.Actor, perm strin
 
 // DraftLetter stores a new draft letter linked to the complaints it answers.
 func (s *Service) DraftLetter(ctx context.Context, in LetterInput) (Letter, error) {
-	actor, err := requireStaff(ctx, PermLetter)
+	actor, err := authz.RequireStaff(ctx, PermLetter)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -246,7 +246,7 @@ func (s *Service) linkComplaints(ctx context.Context, l *Letter, cs []Complaint,
 
 // PatchLetter changes the title or body of a draft (complaint:letter; Version required).
 func (s *Service) PatchLetter(ctx context.Context, id int64, p LetterPatch) (Letter, error) {
-	actor, err := requireStaff(ctx, PermLetter)
+	actor, err := authz.RequireStaff(ctx, PermLetter)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -315,7 +315,7 @@ func (s *Service) saveLetter(ctx context.Context, l *Letter, now time.Time) erro
 // ApproveLetter approves a draft (complaint:letter and complaint:approve, reaching every
 // linked complaint). Nobody approves a letter they drafted (403 self_approval).
 func (s *Service) ApproveLetter(ctx context.Context, id int64) (Letter, error) {
-	actor, err := requireStaff(ctx, PermLetter)
+	actor, err := authz.RequireStaff(ctx, PermLetter)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -370,7 +370,7 @@ func complaintIDs(cs []Complaint) []int64 {
 // and each linked complaint being carried out (executing) moves to feedback with the
 // letter as its reply; the others are only linked.
 func (s *Service) PublishLetter(ctx context.Context, id int64) (Letter, error) {
-	actor, err := requireStaff(ctx, PermLetter)
+	actor, err := authz.RequireStaff(ctx, PermLetter)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -436,7 +436,7 @@ func (s *Service) letterFeedback(ctx context.Context, actor *authz.Actor, c *Com
 
 // LinkLetter links more complaints to a draft or approved letter (complaint:letter).
 func (s *Service) LinkLetter(ctx context.Context, id int64, in LetterLinks) (Letter, error) {
-	actor, err := requireStaff(ctx, PermLetter)
+	actor, err := authz.RequireStaff(ctx, PermLetter)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -476,7 +476,7 @@ func (s *Service) LinkLetter(ctx context.Context, id int64, in LetterLinks) (Let
 
 // GetLetter returns letter id with the linked complaints the actor reaches (complaint:read).
 func (s *Service) GetLetter(ctx context.Context, id int64) (Letter, error) {
-	actor, err := requireStaff(ctx, PermRead)
+	actor, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return Letter{}, err
 	}
@@ -494,7 +494,7 @@ type letterCursor struct {
 // Letters pages through the letters, newest first, with status "" (any) or one of
 // LetterStatuses (complaint:read). The published ones are the return-visit archive.
 func (s *Service) Letters(ctx context.Context, status string, limit int, cur string) (Page[Letter], error) {
-	actor, err := requireStaff(ctx, PermRead)
+	actor, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return Page[Letter]{}, err
 	}

@@ -71,7 +71,7 @@ func scopeFor(a *authz.Actor, perm string) listScope {
 // another, in the actor's reach, best first (more reasons, then the higher score, then
 // the newer), at most 20.
 func (s *Service) Duplicates(ctx context.Context, id int64) ([]Duplicate, error) {
-	actor, err := requireStaff(ctx, PermRead)
+	actor, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Service) Duplicates(ctx context.Context, id int64) ([]Duplicate, error)
 // CheckDuplicates offers the complaints likely about the same issue as the complaint
 // described by q, before it is saved (received within Settings.DuplicateDays before now).
 func (s *Service) CheckDuplicates(ctx context.Context, q DuplicateQuery) ([]Duplicate, error) {
-	actor, err := requireStaff(ctx, PermWrite)
+	actor, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,7 @@ type UnmergeInput struct {
 // closed complaint may be linked, and may be a master. Both requests stay and record
 // the link on their timelines.
 func (s *Service) Merge(ctx context.Context, id int64, in MergeInput) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermMerge)
+	actor, err := authz.RequireStaff(ctx, PermMerge)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -303,7 +303,7 @@ func (s *Service) lockPair(ctx context.Context, a, b int64) (Complaint, Complain
 
 // Unmerge undoes the merge of complaint id (complaint:merge); a reason is required.
 func (s *Service) Unmerge(ctx context.Context, id int64, in UnmergeInput) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermMerge)
+	actor, err := authz.RequireStaff(ctx, PermMerge)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -353,7 +353,7 @@ const maxLinked = 500
 
 // Linked lists the complaints merged into complaint id that the actor reaches, newest first.
 func (s *Service) Linked(ctx context.Context, id int64) ([]Complaint, error) {
-	actor, err := requireStaff(ctx, PermRead)
+	actor, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, err
 	}

@@ -420,7 +420,7 @@ func resRequireProposing(c *Complaint) error {
 
 // AddProposal adds a proposal to complaint id in the proposal stage ("complaint.proposal.create").
 func (s *Service) AddProposal(ctx context.Context, id int64, in ProposalInput) (Proposal, error) {
-	actor, err := requireStaff(ctx, PermWrite)
+	actor, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -458,7 +458,7 @@ func (s *Service) AddProposal(ctx context.Context, id int64, in ProposalInput) (
 // "complaint.penalty.decide"). Only a superior of the responsible department approves,
 // never their own proposal; with a personal cause the rectification report comes first.
 func (s *Service) Approve(ctx context.Context, id int64, in ApproveInput) (Proposal, error) {
-	actor, err := requireStaff(ctx, PermApprove)
+	actor, err := authz.RequireStaff(ctx, PermApprove)
 	if err != nil {
 		return Proposal{}, err
 	}
@@ -580,7 +580,7 @@ func (s *Service) Approve(ctx context.Context, id int64, in ApproveInput) (Propo
 // responsible department (direct), or a head of that department (head). A fine's amount
 // defaults to its category's amount in the settings.
 func (s *Service) ProposePenalty(ctx context.Context, id int64, in PenaltyInput) (Penalty, error) {
-	actor, err := requireStaff(ctx, PermWrite)
+	actor, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Penalty{}, err
 	}
@@ -731,7 +731,7 @@ func (s *Service) resDecide(ctx context.Context, a *authz.Actor, c *Complaint, p
 // DecidePenalty approves or refuses penalty pid of complaint id (a superior of the
 // responsible department; never on a penalty one proposed or one on oneself).
 func (s *Service) DecidePenalty(ctx context.Context, id, pid int64, in DecideInput) (Penalty, error) {
-	actor, err := requireStaff(ctx, PermApprove)
+	actor, err := authz.RequireStaff(ctx, PermApprove)
 	if err != nil {
 		return Penalty{}, err
 	}
@@ -770,7 +770,7 @@ func (s *Service) DecidePenalty(ctx context.Context, id, pid int64, in DecideInp
 // staff member's department (team or own scope: one's own penalties). Audited: it is
 // personnel data.
 func (s *Service) ListPenalties(ctx context.Context, f PenaltyFilter, limit int, cur string) (Page[Penalty], error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return Page[Penalty]{}, err
 	}
@@ -832,7 +832,7 @@ func (s *Service) auditPenaltyRead(ctx context.Context, f PenaltyFilter, count i
 // reaching the staff member's department (the system actor always does); otherwise
 // staffID reads as not found.
 func (s *Service) PenaltiesOf(ctx context.Context, staffID int64, from, to time.Time) ([]Penalty, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, err
 	}
@@ -861,7 +861,7 @@ func (s *Service) PenaltiesOf(ctx context.Context, staffID int64, from, to time.
 
 // Tasks lists the tasks of complaint id (complaint:read, in reach).
 func (s *Service) Tasks(ctx context.Context, id int64) ([]Task, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, err
 	}
@@ -884,7 +884,7 @@ func (s *Service) Tasks(ctx context.Context, id int64) ([]Task, error) {
 // the task's owner, or a superior of the responsible department. A rectification report
 // needs its text.
 func (s *Service) FinishTask(ctx context.Context, id, tid int64, in TaskDoneInput) (Task, error) {
-	actor, err := requireStaff(ctx, "")
+	actor, err := authz.RequireStaff(ctx, "")
 	if err != nil {
 		return Task{}, err
 	}
@@ -956,7 +956,7 @@ func (s *Service) FinishTask(ctx context.Context, id, tid int64, in TaskDoneInpu
 
 // Resolution is the proposals, penalties and tasks of complaint id (complaint:read, in reach).
 func (s *Service) Resolution(ctx context.Context, id int64) ([]Proposal, []Penalty, []Task, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, nil, nil, err
 	}

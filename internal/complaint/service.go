@@ -220,18 +220,6 @@ func (s *Service) save(ctx context.Context, c *Complaint) error {
 	return nil
 }
 
-// requireStaff returns the staff (or system) actor holding perm.
-func requireStaff(ctx context.Context, perm string) (*authz.Actor, error) {
-	a := authz.From(ctx)
-	if a == nil {
-		return nil, apperr.Unauth()
-	}
-	if isCustomer(a) {
-		return nil, apperr.ForbiddenErr()
-	}
-	return authz.Require(ctx, perm)
-}
-
 func actorFields(a *authz.Actor) (authz.Kind, int64, string) {
 	if a == nil {
 		return authz.KindSystem, 0, "system"
@@ -590,7 +578,7 @@ type move struct {
 // Transition moves complaint id to in.Stage. An illegal move is 409 illegal_transition
 // and changes nothing; a move without what its stage needs is 422 naming the field.
 func (s *Service) Transition(ctx context.Context, id int64, in MoveInput) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermWrite)
+	actor, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -885,7 +873,7 @@ func firstNonZero(a, b time.Time) time.Time {
 // times not yet met are counted again from intake on the new level's targets, and their
 // warnings and escalations may happen again at the new level.
 func (s *Service) ChangeLevel(ctx context.Context, id int64, in LevelInput) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermAssess)
+	actor, err := authz.RequireStaff(ctx, PermAssess)
 	if err != nil {
 		return Complaint{}, err
 	}
@@ -948,7 +936,7 @@ func (s *Service) ChangeLevel(ctx context.Context, id int64, in LevelInput) (Com
 // AttachReplyLetter records attachment attID of the complaint's request as its written
 // reply (fuhan), required before an anonymous or reply-only complaint closes.
 func (s *Service) AttachReplyLetter(ctx context.Context, id, attID int64) (Complaint, error) {
-	actor, err := requireStaff(ctx, PermWrite)
+	actor, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Complaint{}, err
 	}

@@ -2,6 +2,7 @@ package complaint
 
 import (
 	"context"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"net/http"
 
 	"github.com/kefu-cn/kefu/internal/platform/apperr"
@@ -13,7 +14,7 @@ import (
 // each level and stage, the warning lead time, the fines, the duplicate window and the
 // rejection template. Version is 0 while the defaults apply.
 func (s *Service) Settings(ctx context.Context) (Settings, error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return Settings{}, err
 	}
 	return s.store.loadSettings(ctx)
@@ -24,7 +25,7 @@ func (s *Service) Settings(ctx context.Context) (Settings, error) {
 // audited as "complaint.settings" with the old and the new values. New targets apply to
 // complaints received, and stages entered, from then on.
 func (s *Service) SaveSettings(ctx context.Context, st Settings, version int64) (Settings, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Settings{}, err
 	}
 	if version < 0 {

@@ -121,7 +121,7 @@ func (s *Service) loadPlans(ctx context.Context) (Plans, error) {
 
 // GetPlans returns the visit plans (fieldvisit:read).
 func (s *Service) GetPlans(ctx context.Context) (Plans, error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return Plans{}, err
 	}
 	return s.loadPlans(ctx)
@@ -130,7 +130,7 @@ func (s *Service) GetPlans(ctx context.Context) (Plans, error) {
 // SavePlans replaces the visit plans (fieldvisit:manage) when in.Version is the current
 // version (409 otherwise; 428 without one); the change is audited.
 func (s *Service) SavePlans(ctx context.Context, in PlansInput) (Plans, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Plans{}, err
 	}
 	if in.Version == nil {
@@ -184,7 +184,7 @@ type candidate struct {
 // whose last visit is older than the plan's interval, or who were never visited (then
 // counted from the day their file was created), most overdue first (fieldvisit:read).
 func (s *Service) Overdue(ctx context.Context) (OverdueList, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return OverdueList{}, err
 	}

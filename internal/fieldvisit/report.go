@@ -2,6 +2,7 @@ package fieldvisit
 
 import (
 	"context"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"strings"
 	"time"
 
@@ -38,7 +39,7 @@ func monthStart(t time.Time) time.Time {
 // visits, distinct customers, deals closed and visits per intent class
 // (fieldvisit:read). Zero bounds default to the current month so far.
 func (s *Service) VisitReport(ctx context.Context, from, to time.Time) (Report, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return Report{}, err
 	}

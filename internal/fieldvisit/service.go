@@ -106,18 +106,6 @@ func (s *Service) record(ctx context.Context, action string, id int64, detail an
 	return nil
 }
 
-// requireStaff returns the staff (or system) actor holding perm; customers are refused.
-func requireStaff(ctx context.Context, perm string) (*authz.Actor, error) {
-	a, err := authz.Require(ctx, perm)
-	if err != nil {
-		return nil, err
-	}
-	if a.Kind == authz.KindCustomer {
-		return nil, apperr.ForbiddenErr()
-	}
-	return a, nil
-}
-
 // textField trims v and checks its length; required adds field.required when empty.
 func textField(f apperr.Fields, field, v string, max int, required bool) string {
 	v = strings.TrimSpace(v)
@@ -257,7 +245,7 @@ func (s *Service) salesperson(ctx context.Context, a *authz.Actor, f apperr.Fiel
 // same transaction, emits the visit to the return-visit engine (the sales_visit
 // verification call). Problems are one 422 naming every field.
 func (s *Service) Create(ctx context.Context, in Input) (View, error) {
-	a, err := requireStaff(ctx, PermWrite)
+	a, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return View{}, err
 	}
@@ -367,7 +355,7 @@ func (s *Service) decrypt(r row) (Visit, error) {
 // scope reaches the customer, masked otherwise; every read is audited
 // ("fieldvisit.read", saying whether the phone was shown in clear).
 func (s *Service) Get(ctx context.Context, id int64) (View, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return View{}, err
 	}
@@ -405,7 +393,7 @@ func (s *Service) Get(ctx context.Context, id int64) (View, error) {
 // narrowed by f. Phones are always masked in lists; the read is audited
 // ("fieldvisit.list" with the ids returned).
 func (s *Service) List(ctx context.Context, f Filter, limit int, cur string) (httpx.Page[View], error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return httpx.Page[View]{}, err
 	}

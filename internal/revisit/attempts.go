@@ -13,6 +13,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -85,7 +86,7 @@ func (s *Service) retrySteps(ctx context.Context) []string {
 
 // GetRetrySchedule returns the schedule (revisit:manage).
 func (s *Service) GetRetrySchedule(ctx context.Context) (RetrySchedule, error) {
-	if _, err := workStaff(ctx, workPermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, workPermManage); err != nil {
 		return RetrySchedule{}, err
 	}
 	return RetrySchedule{Steps: s.retrySteps(ctx)}, nil
@@ -93,7 +94,7 @@ func (s *Service) GetRetrySchedule(ctx context.Context) (RetrySchedule, error) {
 
 // PutRetrySchedule replaces the schedule (revisit:manage); an empty list means no retry.
 func (s *Service) PutRetrySchedule(ctx context.Context, in RetrySchedule) (RetrySchedule, error) {
-	if _, err := workStaff(ctx, workPermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, workPermManage); err != nil {
 		return RetrySchedule{}, err
 	}
 	if in.Steps == nil {
@@ -110,7 +111,7 @@ func (s *Service) PutRetrySchedule(ctx context.Context, in RetrySchedule) (Retry
 		if err := s.work().PutWorkSetting(ctx, retrySettingKey, string(b), s.now()); err != nil {
 			return err
 		}
-		return s.workAudit(ctx, "revisit.retry_schedule.update", "revisit_settings", 0, map[string]any{"steps": in.Steps})
+		return s.record(ctx, "revisit.retry_schedule.update", "revisit_settings", 0, map[string]any{"steps": in.Steps})
 	})
 	if err != nil {
 		return RetrySchedule{}, err

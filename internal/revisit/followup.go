@@ -81,7 +81,7 @@ func (s *Service) raiseIssues(ctx context.Context, t *Task, rec *VisitRecord, in
 		if err := s.work().InsertIssue(ctx, &is); err != nil {
 			return nil, err
 		}
-		if err := s.workAudit(ctx, "revisit.issue.raise", "revisit_task", t.ID, map[string]any{"issue_id": is.ID,
+		if err := s.record(ctx, "revisit.issue.raise", "revisit_task", t.ID, map[string]any{"issue_id": is.ID,
 			"ticket_id": tk.ID, "number": tk.Number, "appointment_at": appt.UTC()}); err != nil {
 			return nil, err
 		}
@@ -144,7 +144,7 @@ func (s *Service) nextRound(ctx context.Context, is Issue) (int64, error) {
 	if err := s.store.InsertTask(ctx, &nt); err != nil {
 		return 0, err
 	}
-	if err := s.workAudit(ctx, "revisit.task.next_round", "revisit_task", nt.ID, map[string]any{"parent_id": parent.ID,
+	if err := s.record(ctx, "revisit.task.next_round", "revisit_task", nt.ID, map[string]any{"parent_id": parent.ID,
 		"round": nt.Round, "method": nt.Method, "issue_id": is.ID, "ticket_id": is.TicketID,
 		"customer_id": nt.CustomerID}); err != nil {
 		return 0, err

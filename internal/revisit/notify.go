@@ -215,7 +215,7 @@ func (s *Service) addNotice(ctx context.Context, t *Task, recordID, staffID int6
 			return nil, err
 		}
 	}
-	if err := s.workAudit(ctx, "revisit.notice", "revisit_task", t.ID, map[string]any{"notice_id": n.ID,
+	if err := s.record(ctx, "revisit.notice", "revisit_task", t.ID, map[string]any{"notice_id": n.ID,
 		"record_id": recordID, "staff_id": staffID, "reason": reason}); err != nil {
 		return nil, err
 	}
@@ -302,7 +302,7 @@ func (s *Service) runNotice(ctx context.Context, j jobs.Job) error {
 		if err != nil || !ok {
 			return err
 		}
-		return s.workAudit(ctx, "revisit.notice.mailed", "revisit_task", n.TaskID, map[string]any{"notice_id": n.ID,
+		return s.record(ctx, "revisit.notice.mailed", "revisit_task", n.TaskID, map[string]any{"notice_id": n.ID,
 			"staff_id": n.StaffID})
 	})
 }

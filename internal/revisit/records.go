@@ -221,7 +221,7 @@ func (s *Service) saveTask(ctx context.Context, t *Task) error {
 // Record writes a visit record of task taskID (revisit:write; the assignee or anyone
 // whose scope reaches the task). See the file comment.
 func (s *Service) Record(ctx context.Context, taskID int64, in RecordInput) (RecordView, error) {
-	a, err := workStaff(ctx, workPermWrite)
+	a, err := authz.RequireStaff(ctx, workPermWrite)
 	if err != nil {
 		return RecordView{}, err
 	}
@@ -268,7 +268,7 @@ func (s *Service) Record(ctx context.Context, taskID int64, in RecordInput) (Rec
 			}
 			detail["next_attempt_at"] = wOptTime(at)
 			detail["status"] = t.Status
-			if err := s.workAudit(ctx, "revisit.record.unreached", "revisit_task", t.ID, detail); err != nil {
+			if err := s.record(ctx, "revisit.record.unreached", "revisit_task", t.ID, detail); err != nil {
 				return err
 			}
 		} else {
@@ -284,7 +284,7 @@ func (s *Service) Record(ctx context.Context, taskID int64, in RecordInput) (Rec
 				return err
 			}
 			detail["issues"] = len(issues)
-			if err := s.workAudit(ctx, "revisit.record", "revisit_task", t.ID, detail); err != nil {
+			if err := s.record(ctx, "revisit.record", "revisit_task", t.ID, detail); err != nil {
 				return err
 			}
 			v := VisitDone{TaskID: t.ID, RecordID: rec.ID, Rule: t.Rule, CustomerID: t.CustomerID, AssigneeID: t.AssigneeID,
@@ -485,7 +485,7 @@ func (s *Service) visitView(ctx context.Context, t *Task) (RecordView, error) {
 // Visit returns task id with its records, attempts, issues and notices (revisit:read
 // and the task in scope; out of reach reads as not found). The read is audited.
 func (s *Service) Visit(ctx context.Context, id int64) (RecordView, error) {
-	a, err := workStaff(ctx, workPermRead)
+	a, err := authz.RequireStaff(ctx, workPermRead)
 	if err != nil {
 		return RecordView{}, err
 	}
@@ -501,7 +501,7 @@ func (s *Service) Visit(ctx context.Context, id int64) (RecordView, error) {
 		if v, err = s.visitView(ctx, &t); err != nil {
 			return err
 		}
-		return s.workAudit(ctx, "revisit.visit.read", "revisit_task", t.ID, map[string]any{"customer_id": t.CustomerID})
+		return s.record(ctx, "revisit.visit.read", "revisit_task", t.ID, map[string]any{"customer_id": t.CustomerID})
 	})
 	return v, err
 }
@@ -509,7 +509,7 @@ func (s *Service) Visit(ctx context.Context, id int64) (RecordView, error) {
 // Signature returns the PNG of the customer's signature of task id (the latest signed
 // record), to those who reach the task. The read is audited.
 func (s *Service) Signature(ctx context.Context, id int64) ([]byte, error) {
-	a, err := workStaff(ctx, workPermRead)
+	a, err := authz.RequireStaff(ctx, workPermRead)
 	if err != nil {
 		return nil, err
 	}
@@ -525,7 +525,7 @@ func (s *Service) Signature(ctx context.Context, id int64) ([]byte, error) {
 		if png, err = s.work().SignatureOfTask(ctx, t.ID); err != nil {
 			return wNotFound(err, "thing.revisit_signature")
 		}
-		return s.workAudit(ctx, "revisit.signature.read", "revisit_task", t.ID, map[string]any{"customer_id": t.CustomerID})
+		return s.record(ctx, "revisit.signature.read", "revisit_task", t.ID, map[string]any{"customer_id": t.CustomerID})
 	})
 	return png, err
 }

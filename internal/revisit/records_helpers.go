@@ -3,15 +3,11 @@ package revisit
 // Small helpers of the visit work, named apart from the engine's (work*/w*).
 
 import (
-	"context"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/kefu-cn/kefu/internal/platform/apperr"
-	"github.com/kefu-cn/kefu/internal/platform/audit"
 	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"github.com/kefu-cn/kefu/internal/platform/db"
 )
@@ -21,33 +17,6 @@ const (
 	workMaxShort = 200
 	workMaxText  = 2000
 )
-
-// workAudit writes an audit entry about a target in ctx's transaction.
-func (s *Service) workAudit(ctx context.Context, action, targetType string, id int64, detail any) error {
-	if s.d.Audit == nil {
-		return nil
-	}
-	target := ""
-	if id != 0 {
-		target = strconv.FormatInt(id, 10)
-	}
-	if err := s.d.Audit.Record(ctx, audit.Entry{Action: action, TargetType: targetType, TargetID: target, Detail: detail}); err != nil {
-		return fmt.Errorf("revisit: audit %s: %w", action, err)
-	}
-	return nil
-}
-
-// workStaff returns the staff (or system) actor holding perm.
-func workStaff(ctx context.Context, perm string) (*authz.Actor, error) {
-	a := authz.From(ctx)
-	if a == nil {
-		return nil, apperr.Unauth()
-	}
-	if a.Kind == authz.KindCustomer {
-		return nil, apperr.ForbiddenErr()
-	}
-	return authz.Require(ctx, perm)
-}
 
 // workActorID is the staff id of the actor (0 for the system).
 func workActorID(a *authz.Actor) int64 {

@@ -288,18 +288,6 @@ func rpScope(a *authz.Actor, q ReportQuery) (cond rpCond, all bool) {
 	return cond, all
 }
 
-// requireReporter is the actor allowed to read the report (staff with revisit:report).
-func requireReporter(ctx context.Context) (*authz.Actor, error) {
-	a := authz.From(ctx)
-	if a == nil {
-		return nil, apperr.Unauth()
-	}
-	if a.Kind == authz.KindCustomer {
-		return nil, apperr.ForbiddenErr()
-	}
-	return authz.Require(ctx, PermReport)
-}
-
 // Report computes the summary report the actor may see and records that it was read
 // (it names customers and staff).
 func (s *Service) Report(ctx context.Context, q ReportQuery) (Report, error) {
@@ -615,7 +603,7 @@ func (l rpLabels) t(key string, kv ...any) string {
 
 // report computes the report (revisit:report, within the actor's scope).
 func (s *Service) report(ctx context.Context, q ReportQuery) (Report, error) {
-	actor, err := requireReporter(ctx)
+	actor, err := authz.RequireStaff(ctx, PermReport)
 	if err != nil {
 		return Report{}, err
 	}

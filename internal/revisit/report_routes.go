@@ -7,6 +7,7 @@ package revisit
 import (
 	"context"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"mime"
 	"net/http"
 	"net/url"
@@ -248,7 +249,7 @@ func (s *Service) rpDeptChoices(ctx context.Context, selected int64) []ReportCho
 	if s.d.Staff == nil {
 		return out
 	}
-	a, err := requireReporter(ctx)
+	a, err := authz.RequireStaff(ctx, PermReport)
 	if err != nil {
 		return out
 	}

@@ -80,7 +80,7 @@ func (s *Service) FlagFalse(ctx context.Context, id int64, in FlagFalseInput) (R
 		if err := s.saveRecord(ctx, rec); err != nil {
 			return err
 		}
-		if err := s.workAudit(ctx, "revisit.record.flag_false", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
+		if err := s.record(ctx, "revisit.record.flag_false", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
 			"reason": reason, "staff_id": staff}); err != nil {
 			return err
 		}
@@ -133,7 +133,7 @@ func (s *Service) ConfirmFalse(ctx context.Context, id int64, in ConfirmFalseInp
 		if err := s.work().InsertSanction(ctx, &x); err != nil {
 			return err
 		}
-		return s.workAudit(ctx, "revisit.record.confirm_false", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
+		return s.record(ctx, "revisit.record.confirm_false", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
 			"staff_id": rec.FalseStaffID, "offence": n, "sanction_id": x.ID, "sanction": x.Kind, "month": x.Month})
 	})
 }
@@ -191,7 +191,7 @@ type SanctionFilter struct {
 
 // Sanctions lists proposed and decided sanctions in the actor's reach, newest first.
 func (s *Service) Sanctions(ctx context.Context, f SanctionFilter) ([]SanctionView, string, error) {
-	a, err := workStaff(ctx, workPermApprove)
+	a, err := authz.RequireStaff(ctx, workPermApprove)
 	if err != nil {
 		return nil, "", err
 	}
@@ -244,7 +244,7 @@ type DecideInput struct {
 // DecideSanction approves (approve true) or rejects a proposed sanction; a rejection
 // needs a note, and nobody decides a sanction on themselves.
 func (s *Service) DecideSanction(ctx context.Context, id int64, approve bool, in DecideInput) (SanctionView, error) {
-	a, err := workStaff(ctx, workPermApprove)
+	a, err := authz.RequireStaff(ctx, workPermApprove)
 	if err != nil {
 		return SanctionView{}, err
 	}
@@ -291,7 +291,7 @@ func (s *Service) DecideSanction(ctx context.Context, id int64, approve bool, in
 		} else if !ok {
 			return apperr.StaleVersion(x.Version)
 		}
-		if err := s.workAudit(ctx, action, "revisit_sanction", x.ID, map[string]any{"staff_id": x.StaffID,
+		if err := s.record(ctx, action, "revisit_sanction", x.ID, map[string]any{"staff_id": x.StaffID,
 			"kind": x.Kind, "offence": x.Offence, "month": x.Month, "note": note}); err != nil {
 			return err
 		}

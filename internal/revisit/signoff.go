@@ -56,7 +56,7 @@ func (s *Service) saveRecord(ctx context.Context, rec *VisitRecord) error {
 // perm who reaches the task, and answers the task's view.
 func (s *Service) reviewTask(ctx context.Context, id int64, perm string, recordID int64,
 	fn func(ctx context.Context, a *authz.Actor, t *Task, rec *VisitRecord) error) (RecordView, error) {
-	a, err := workStaff(ctx, perm)
+	a, err := authz.RequireStaff(ctx, perm)
 	if err != nil {
 		return RecordView{}, err
 	}
@@ -121,7 +121,7 @@ func (s *Service) Signoff(ctx context.Context, id int64, in SignoffInput) (Recor
 		if err := s.saveRecord(ctx, rec); err != nil {
 			return err
 		}
-		return s.workAudit(ctx, "revisit.record.signoff", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
+		return s.record(ctx, "revisit.record.signoff", "revisit_task", t.ID, map[string]any{"record_id": rec.ID,
 			"note": note})
 	})
 }

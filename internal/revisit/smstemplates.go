@@ -7,6 +7,7 @@ package revisit
 
 import (
 	"context"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -123,7 +124,7 @@ func smsView(t SMSTemplate) SMSTemplateView {
 
 // SMSTemplates lists the templates (revisit:manage).
 func (s *Service) SMSTemplates(ctx context.Context) ([]SMSTemplateView, error) {
-	if _, err := workStaff(ctx, workPermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, workPermManage); err != nil {
 		return nil, err
 	}
 	list, err := s.work().SMSTemplates(ctx)
@@ -139,7 +140,7 @@ func (s *Service) SMSTemplates(ctx context.Context) ([]SMSTemplateView, error) {
 
 // CreateSMSTemplate adds a template after checking the greeting and closing rule.
 func (s *Service) CreateSMSTemplate(ctx context.Context, in SMSTemplateInput) (SMSTemplateView, error) {
-	if _, err := workStaff(ctx, workPermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, workPermManage); err != nil {
 		return SMSTemplateView{}, err
 	}
 	f := apperr.Fields{}
@@ -161,7 +162,7 @@ func (s *Service) CreateSMSTemplate(ctx context.Context, in SMSTemplateInput) (S
 			}
 			return err
 		}
-		return s.workAudit(ctx, "revisit.sms_template.create", "revisit_sms_template", t.ID,
+		return s.record(ctx, "revisit.sms_template.create", "revisit_sms_template", t.ID,
 			map[string]any{"name": t.Name, "body": t.Body, "active": t.Active})
 	})
 	if err != nil {
@@ -172,7 +173,7 @@ func (s *Service) CreateSMSTemplate(ctx context.Context, in SMSTemplateInput) (S
 
 // UpdateSMSTemplate changes a template (the same rule applies to a new body).
 func (s *Service) UpdateSMSTemplate(ctx context.Context, id int64, p SMSTemplatePatch) (SMSTemplateView, error) {
-	if _, err := workStaff(ctx, workPermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, workPermManage); err != nil {
 		return SMSTemplateView{}, err
 	}
 	if p.Version == nil {
@@ -211,7 +212,7 @@ func (s *Service) UpdateSMSTemplate(ctx context.Context, id int64, p SMSTemplate
 		} else if !ok {
 			return apperr.StaleVersion(t.Version)
 		}
-		return s.workAudit(ctx, "revisit.sms_template.update", "revisit_sms_template", t.ID,
+		return s.record(ctx, "revisit.sms_template.update", "revisit_sms_template", t.ID,
 			map[string]any{"name": t.Name, "body": t.Body, "active": t.Active})
 	})
 	if err != nil {

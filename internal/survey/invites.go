@@ -201,7 +201,7 @@ type CreateInput struct {
 
 // Create records a manual invitation (survey:write, within the actor's reach).
 func (s *Service) Create(ctx context.Context, in CreateInput) (Invite, error) {
-	a, err := requireStaff(ctx, PermWrite)
+	a, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Invite{}, err
 	}
@@ -312,7 +312,7 @@ func customerReach(a *authz.Actor, ref customer.Ref) bool {
 
 // List returns a page of invitations within the actor's reach (survey:read), audited.
 func (s *Service) List(ctx context.Context, f InviteFilter, limit int, cursor string) ([]Invite, string, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return nil, "", err
 	}
@@ -348,7 +348,7 @@ func (s *Service) List(ctx context.Context, f InviteFilter, limit int, cursor st
 
 // Get reads invitation id with its answers (survey:read, within reach; audited).
 func (s *Service) Get(ctx context.Context, id int64) (Invite, *Response, error) {
-	a, err := requireStaff(ctx, PermRead)
+	a, err := authz.RequireStaff(ctx, PermRead)
 	if err != nil {
 		return Invite{}, nil, err
 	}
@@ -389,7 +389,7 @@ func (s *Service) KeyInForm(ctx context.Context, id int64, form url.Values) (Inv
 }
 
 func (s *Service) keyIn(ctx context.Context, id int64, decode func(*Template) ([]Answer, error)) (Invite, *Response, error) {
-	a, err := requireStaff(ctx, PermWrite)
+	a, err := authz.RequireStaff(ctx, PermWrite)
 	if err != nil {
 		return Invite{}, nil, err
 	}

@@ -74,7 +74,7 @@ var chinaTime = time.FixedZone("CST", 8*3600)
 
 // Results computes the results within the actor's reach (survey:report).
 func (s *Service) Results(ctx context.Context, q ResultQuery) (Results, error) {
-	a, err := requireStaff(ctx, PermReport)
+	a, err := authz.RequireStaff(ctx, PermReport)
 	if err != nil {
 		return Results{}, err
 	}

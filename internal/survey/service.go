@@ -119,18 +119,6 @@ func (s *Service) record(ctx context.Context, action, kind string, id int64, det
 	return nil
 }
 
-// requireStaff returns the staff (or system) actor holding perm; customers are refused.
-func requireStaff(ctx context.Context, perm string) (*authz.Actor, error) {
-	a := authz.From(ctx)
-	if a == nil {
-		return nil, apperr.Unauth()
-	}
-	if a.Kind == authz.KindCustomer {
-		return nil, apperr.ForbiddenErr()
-	}
-	return authz.Require(ctx, perm)
-}
-
 // scopeSQL is the condition on survey_invites (alias i) that keeps rows within the
 // actor's reach for perm ("" = everything).
 func scopeSQL(a *authz.Actor, perm string) (string, []any) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kefu-cn/kefu/internal/platform/authz"
 	"slices"
 	"strings"
 	"time"
@@ -113,7 +114,7 @@ func (s *Service) loadSettings(ctx context.Context) (Settings, error) {
 
 // GetSettings returns the sending settings (survey:manage).
 func (s *Service) GetSettings(ctx context.Context) (Settings, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Settings{}, err
 	}
 	return s.loadSettings(ctx)
@@ -134,7 +135,7 @@ type SettingsInput struct {
 
 // UpdateSettings changes the settings (survey:manage; fields not sent stay).
 func (s *Service) UpdateSettings(ctx context.Context, in SettingsInput) (Settings, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Settings{}, err
 	}
 	if in.Version == nil {

@@ -28,7 +28,7 @@ type TemplatePatch struct {
 
 // Templates lists every template (survey:read).
 func (s *Service) Templates(ctx context.Context) ([]Template, error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return nil, err
 	}
 	ts, err := s.store.Templates(ctx)
@@ -40,7 +40,7 @@ func (s *Service) Templates(ctx context.Context) ([]Template, error) {
 
 // GetTemplate reads template id (survey:read).
 func (s *Service) GetTemplate(ctx context.Context, id int64) (Template, error) {
-	if _, err := requireStaff(ctx, PermRead); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermRead); err != nil {
 		return Template{}, err
 	}
 	t, err := s.store.Template(ctx, id)
@@ -61,7 +61,7 @@ func checkTemplate(f apperr.Fields, t *Template) {
 
 // CreateTemplate adds a template (survey:manage).
 func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Template, error) {
-	a, err := requireStaff(ctx, PermManage)
+	a, err := authz.RequireStaff(ctx, PermManage)
 	if err != nil {
 		return Template{}, err
 	}
@@ -94,7 +94,7 @@ func (s *Service) CreateTemplate(ctx context.Context, in TemplateInput) (Templat
 // PatchTemplate changes template id (survey:manage). The default template cannot be
 // switched off or stop being the default directly: make another one the default.
 func (s *Service) PatchTemplate(ctx context.Context, id int64, p TemplatePatch) (Template, error) {
-	if _, err := requireStaff(ctx, PermManage); err != nil {
+	if _, err := authz.RequireStaff(ctx, PermManage); err != nil {
 		return Template{}, err
 	}
 	if p.Version == nil {

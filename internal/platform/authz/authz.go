@@ -285,6 +285,15 @@ func Require(ctx context.Context, perm string) (*Actor, error) {
 	return a, nil
 }
 
+// RequireStaff is Require for staff work: a portal customer is Forbidden whatever
+// permissions a role would give (the system actor passes).
+func RequireStaff(ctx context.Context, perm string) (*Actor, error) {
+	if a := From(ctx); a != nil && a.Kind == KindCustomer {
+		return nil, apperr.ForbiddenErr()
+	}
+	return Require(ctx, perm)
+}
+
 // RequireRecord is Require plus a scope check against rec. An out-of-scope record
 // reads as not found, so that ids cannot be probed.
 func RequireRecord(ctx context.Context, perm string, rec Record, notFoundKey string) (*Actor, error) {

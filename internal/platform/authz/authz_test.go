@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"context"
 	"testing"
 
 	"github.com/kefu-cn/kefu/internal/platform/apperr"
@@ -138,4 +139,31 @@ func codeOf(err error) string {
 		return apperr.CodeOf(e)
 	}
 	return err.Error()
+}
+
+func TestRequireStaff(t *testing.T) {
+	staff := actor(1, 1, 1, ScopeTeam, "revisit:read")
+	cust := &Actor{ID: 7, Kind: KindCustomer}
+	cust.Grant("revisit:read", ScopeAll) // a grant never lets a customer into staff work
+	cases := []struct {
+		name string
+		a    *Actor
+		want apperr.Kind // Internal (0) = allowed
+	}{
+		{"staff holding it", staff, apperr.Internal},
+		{"system", System("job"), apperr.Internal},
+		{"staff without it", actor(2, 1, 1, ScopeTeam, "ticket:read"), apperr.Forbidden},
+		{"customer", cust, apperr.Forbidden},
+		{"nobody", nil, apperr.Unauthenticated},
+	}
+	for _, c := range cases {
+		ctx := context.Background()
+		if c.a != nil {
+			ctx = WithActor(ctx, c.a)
+		}
+		_, err := RequireStaff(ctx, "revisit:read")
+		if got := apperr.KindOf(err); (err == nil) != (c.want == apperr.Internal) || (err != nil && got != c.want) {
+			t.Errorf("%s: %v, want kind %d", c.name, err, c.want)
+		}
+	}
 }
