@@ -9,6 +9,7 @@ package revisit
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -260,7 +261,10 @@ func (p workPages) work(w http.ResponseWriter, r *http.Request) {
 	}
 	refs := map[int64]webCustomerRef{}
 	if len(ids) > 0 {
-		refs = p.webCustomerRefs(ctx, ids)
+		if refs, err = p.webCustomerRefs(ctx, ids); err != nil {
+			p.fail(w, r, err)
+			return
+		}
 	}
 	nm := p.names()
 	now := p.s.now()
@@ -299,19 +303,22 @@ func (p workPages) taskRow(r *http.Request, t Task, ref webCustomerRef, labels m
 // webCustomerRef is the masked name and mobile of a customer for a list row.
 type webCustomerRef struct{ Name, Mobile string }
 
-// webCustomerRefs reads the masked summaries of customers ids (no audit: the list shows
-// what the customer service's own list shows, masked).
-func (p workPages) webCustomerRefs(ctx context.Context, ids []int64) map[int64]webCustomerRef {
+// webCustomerRefs reads the masked summaries of customers ids and records the read
+// ("revisit.list" with the customer ids shown), as the customer service's own list does.
+func (p workPages) webCustomerRefs(ctx context.Context, ids []int64) (map[int64]webCustomerRef, error) {
 	out := map[int64]webCustomerRef{}
 	if p.s.d.Customers == nil {
-		return out
+		return out, nil
 	}
 	refs, err := p.s.d.Customers.Refs(ctx, ids)
 	if err != nil {
-		return out
+		return nil, fmt.Errorf("revisit: customers: %w", err)
 	}
 	for id, ref := range refs {
 		out[id] = webCustomerRef{Name: secure.MaskName(ref.Name), Mobile: ref.MaskedMobile}
 	}
-	return out
+	err = p.s.d.DB.WithTx(ctx, func(ctx context.Context) error {
+		return p.s.record(ctx, "revisit.list", "customer", 0, map[string]any{"customer_ids": ids, "masked": true})
+	})
+	return out, err
 }

@@ -181,9 +181,13 @@ func TestWebWorkList(t *testing.T) {
 	theirs := d.task(t, "complaint_closed", revisit.MethodOnsite, d.otherDept, d.otherID)
 	masked := secure.MaskName("欧阳明远")
 	row := func(id int64) string { return fmt.Sprintf(`id="task-%d"`, id) }
+	seq := d.srv.AuditSeq(t)
 	pageHas(t, d.agent.Do(t, "GET", "/revisits", nil), 200,
 		[]string{`id="work-tabs"`, `id="tab-mine"`, row(mine.ID), masked, "138****5678", "电话回访"},
 		[]string{row(theirs.ID), "欧阳明远", "13812345678"})
+	if !d.srv.AuditSince(t, seq, "revisit.list") {
+		t.Error("the work list showed customers without a revisit.list audit entry")
+	}
 	pageHas(t, d.other.Do(t, "GET", "/revisits", nil), 200, []string{row(theirs.ID), "上门回访"}, []string{row(mine.ID)})
 	pageHas(t, d.dir.Do(t, "GET", "/revisits?view=team", nil), 200, nil, nil)
 	pageHas(t, d.agent.Do(t, "GET", "/revisits?view=mine&status=done", nil), 200, []string{`id="task-list"`}, []string{row(mine.ID)})
